@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DB     ?= sitrep.duckdb
+
+.PHONY: demo test setup clean bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -f $(DB) $(DB).wal
+	$(VENV)/bin/sitrep ingest examples/corpus --db $(DB); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ] || exit $$rc
+	$(VENV)/bin/sitrep stats --db $(DB)
+	$(VENV)/bin/sitrep articles --db $(DB) --limit 10
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) bench/extraction.py
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal build src/*.egg-info

@@ -1,0 +1,261 @@
+"""The `sitrep` command line: a thin Typer shell over the `Sitrep` library facade.
+
+Exit codes: 0 all went in; 1 an error stopped the run; 2 a usage error; 3 the run finished with rejects.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .ingest.sources import IngestConfig
+from .library import EXPORT_FORMATS, Sitrep
+from .store import StoreError, default_db_path
+
+app = typer.Typer(help="sitrep: turn news reports into structured, sourced event data.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+export_app = typer.Typer(help="Export data as JSONL, CSV or Parquet.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file [env SITREP_DB; default ./sitrep.duckdb].",
+                                              show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+
+
+class Failure(Exception):
+    """An error the user can act on: one clear line, exit code 1."""
+
+
+def _db(db: str | None) -> str:
+    return db or default_db_path()
+
+
+def _open(db: str | None, *, read_only: bool) -> Sitrep:
+    try:
+        return Sitrep(_db(db), read_only=read_only, lock_timeout=5.0)
+    except StoreError as exc:
+        raise Failure(str(exc)) from exc
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive), '-' for stdin, or http(s) URLs.",
+                                               show_default=False)],
+    db: DbOpt = None,
+    max_bytes: Annotated[int, typer.Option(help="Largest document accepted, in bytes (after decompression).",
+                                           min=1)] = IngestConfig.max_bytes,
+    fetch_timeout: Annotated[float, typer.Option(help="Seconds to wait on a URL before giving up.", min=0.1)]
+    = IngestConfig.fetch_timeout,
+    fetch_retries: Annotated[int, typer.Option(help="Extra tries for a URL that fails with a network error or 5xx.",
+                                               min=0)] = IngestConfig.fetch_retries,
+    batch_size: Annotated[int, typer.Option(help="Items per committed transaction.", min=1)] = 50,
+    as_json: JsonOpt = False,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress",
+                                                     help="Show a progress bar [default: on a terminal].")] = None,
+) -> None:
+    """Read news into the store: text, Markdown, HTML, JSON Lines, RSS/Atom, WARC (any of them gzipped) and URLs."""
+    config = IngestConfig(max_bytes=max_bytes, fetch_timeout=fetch_timeout, fetch_retries=fetch_retries)
+    show = err.is_terminal and not as_json if progress is None else progress
+    with _open(db, read_only=False) as s:
+        if show:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          console=err, transient=True) as bar:
+                task = bar.add_task("reading", total=None)
+
+                def tick(c: dict[str, int]) -> None:
+                    bar.update(task, description=f"{c['items']} items: {c['new']} new, {c['duplicates']} duplicate, "
+                                                 f"{c['unchanged']} present, {c['rejected']} rejected")
+
+                report = s.ingest(paths, config=config, progress=tick, batch_size=batch_size)
+        else:
+            report = s.ingest(paths, config=config, batch_size=batch_size)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        for r in report.rejects:
+            loc = f" [{r['locator']}]" if r["locator"] else ""
+            err.print(f"[yellow]rejected[/] {r['source']}{loc}: {r['reason']}: {r['detail']}", highlight=False,
+                      markup=True)
+        out.print(report.summary_line(), highlight=False)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def articles(
+    db: DbOpt = None,
+    since: Annotated[Optional[str], typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Outlet name contains this.")] = None,
+    query: Annotated[Optional[str], typer.Option("--query", "-q", help="Full-text search (BM25) in title and text.")]
+    = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List and search articles, newest first (best match first with --query)."""
+    s_since, s_until = _date(since, "--since"), _date(until, "--until")
+    with _open(db, read_only=True) as s:
+        items, total = s.articles(since=s_since, until=s_until, outlet=outlet, query=query, limit=limit, offset=offset)
+    if as_json:
+        _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
+        return
+    table = Table(title=f"{len(items)} of {total} article(s)", title_justify="left")
+    for col in ("id", "published", "outlet", "title", "lang", "note"):
+        table.add_column(col, overflow="fold")
+    for a in items:
+        note = f"near-dup of {a['duplicate_of'][:12]}" if a["duplicate_of"] else ""
+        table.add_row(a["id"][:16], a["published"] or "-", a["outlet"] or "-", a["title"] or "(untitled)",
+                      a["language"] or "?", note)
+    out.print(table)
+
+
+@app.command()
+def show(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="An article id or a unique prefix of one.")],
+    db: DbOpt = None,
+    raw: Annotated[bool, typer.Option(help="Print the raw text instead.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print one article: its metadata and clean text, with the removed boilerplate marked [-like this-]."""
+    with _open(db, read_only=True) as s:
+        try:
+            a = s.article(article_id)
+            marked = s.article_with_removed(a["id"])
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+    if as_json:
+        _print_json(a)
+        return
+    for key in ("id", "title", "outlet", "author", "url", "published", "date_note", "language", "skip_reason",
+                "source", "locator", "duplicate_of", "similarity"):
+        if a.get(key) not in (None, ""):
+            out.print(f"[bold]{key}:[/] {a[key]}", highlight=False)
+    if a["near_duplicates"]:
+        out.print(f"[bold]near_duplicates:[/] {', '.join(a['near_duplicates'])}", highlight=False)
+    dups = [f"{i['source']} {i['locator']}".strip() for i in a["items"] if i["kind"] == "duplicate"]
+    if dups:
+        out.print(f"[bold]exact copies:[/] {'; '.join(dups)}", highlight=False)
+    out.print(f"[bold]removed:[/] {len(a['removed'])} span(s)\n", highlight=False)
+    out.print(a["raw_text"] if raw else marked, markup=False, highlight=False)
+
+
+@app.command()
+def stats(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Counts: articles, duplicates, rejects, languages, outlets, dates, index size."""
+    with _open(db, read_only=True) as s:
+        st = s.stats()
+    if as_json:
+        _print_json(st)
+        return
+    table = Table(title=f"sitrep store {_db(db)}", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    for k, v in st.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{a}: {b}" for a, b in v.items()) or "-"
+        elif isinstance(v, list):
+            v = " to ".join(str(x) for x in v)
+        table.add_row(k.replace("_", " "), str(v))
+    out.print(table)
+
+
+@app.command()
+def rejects(db: DbOpt = None, limit: Annotated[int, typer.Option(min=1)] = 100,
+            offset: Annotated[int, typer.Option(min=0)] = 0, as_json: JsonOpt = False) -> None:
+    """List the inputs that could not become articles, with the reason."""
+    with _open(db, read_only=True) as s:
+        items, total = s.rejects(limit, offset)
+    if as_json:
+        _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
+        return
+    table = Table(title=f"{len(items)} of {total} reject(s)", title_justify="left")
+    for col in ("source", "locator", "reason", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in items:
+        table.add_row(r["source"], r["locator"], r["reason"], r["detail"])
+    out.print(table)
+
+
+@app.command()
+def delete(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Article ids or unique prefixes.",
+                                             show_default=False)],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retract articles and everything derived from them."""
+    with _open(db, read_only=False) as s:
+        try:
+            done = s.delete(ids)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+    if as_json:
+        _print_json({"deleted": done})
+    else:
+        out.print(f"deleted {len(done)} article(s): {', '.join(done)}", highlight=False)
+
+
+@export_app.command("articles")
+def export_articles(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted; "
+                                                   "Parquet needs a file).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export every article (id, source, url, title, outlet, published, language, text, raw_text, ...)."""
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    if fmt == "parquet" and not output:
+        raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
+    with _open(db, read_only=True) as s:
+        n = s.export_articles(fmt, output if output else sys.stdout)
+    if output:
+        err.print(f"wrote {n} article(s) to {output}", highlight=False)
+
+
+def main() -> None:
+    """Entry point: user errors print one line (exit 1); usage errors exit 2 (Typer); no tracebacks
+    unless SITREP_DEBUG is set."""
+    import os
+
+    try:
+        app()  # standalone: Typer handles --help, usage errors (exit 2) and typer.Exit
+    except (Failure, StoreError) as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if os.environ.get("SITREP_DEBUG"):
+            raise
+        err.print(f"error: {type(exc).__name__}: {exc} (set SITREP_DEBUG=1 for the traceback)", highlight=False,
+                  markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The ingest run: read inputs, build articles, detect duplicates, and write everything to the store.
+
+Each input item ends as an article, a duplicate link or a reject. Work is committed in small
+transactions, and items already in the store are recognised, so a killed run resumes to the same state.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ..model import Article, Document, Reject
+from ..store import Store
+from .article import build_article
+from .clean import Cleaner
+from .dedup import NearDupIndex
+from .fetch import Fetcher
+from .readers import ReadContext, Skipped, read_input
+from .sources import IngestConfig, expand
+
+Progress = Callable[[dict[str, int]], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did, for people (`summary_line`) and machines (`to_dict`)."""
+
+    run_id: int | None = None
+    items: int = 0
+    new: int = 0
+    near_duplicates: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    rejects: list[dict[str, str]] = field(default_factory=list)
+    new_ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    MAX_LISTED = 100
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.rejected else 0
+
+    def counts(self) -> dict[str, int]:
+        return {"items": self.items, "new": self.new, "near_duplicates": self.near_duplicates,
+                "duplicates": self.duplicates, "unchanged": self.unchanged, "rejected": self.rejected}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.counts(), "run_id": self.run_id, "seconds": round(self.seconds, 3),
+                "articles_per_second": round(self.new / self.seconds, 2) if self.seconds else None,
+                "rejects": self.rejects, "new_ids": self.new_ids[: self.MAX_LISTED],
+                "near_duplicate_index": self.index, "exit_code": self.exit_code}
+
+    def summary_line(self) -> str:
+        if self.items and self.items == self.unchanged:
+            return f"nothing new: all {self.items} item(s) were already in the store"
+        parts = [f"{self.new} new article(s)"]
+        if self.near_duplicates:
+            parts.append(f"{self.near_duplicates} of them near-duplicates")
+        parts.append(f"{self.duplicates} exact duplicate(s)")
+        parts.append(f"{self.unchanged} already present")
+        parts.append(f"{self.rejected} rejected")
+        return f"{', '.join(parts)} ({self.items} item(s) in {self.seconds:.1f}s)"
+
+
+def raw_hash(doc: Document) -> str:
+    """Identity of an item as read: unchanged input gives the same hash on every run."""
+    h = hashlib.sha256()
+    for part in (doc.fmt, doc.doc_id, doc.url, doc.title, doc.outlet, doc.date_text, doc.text):
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+class Ingestor:
+    """Runs ingest against one open store."""
+
+    def __init__(self, store: Store, config: IngestConfig | None = None, *, cleaner: Cleaner | None = None,
+                 neardup: NearDupIndex | None = None, batch_size: int = 50, progress: Progress | None = None,
+                 stdin: BinaryIO | None = None, fetcher: Fetcher | None = None) -> None:
+        self.store = store
+        self.config = config or IngestConfig()
+        self.cleaner = cleaner or Cleaner()
+        self.neardup = neardup or NearDupIndex()
+        self.batch_size = batch_size
+        self.progress = progress
+        self.ctx = ReadContext(self.config, store.url_known, fetcher, stdin)
+
+    def run(self, args: list[str], command: str = "ingest") -> IngestReport:
+        store = self.store
+        report = IngestReport()
+        t0 = time.perf_counter()
+        report.run_id = store.start_run(command + " " + " ".join(args))
+        store.begin()
+        pending = 0
+        try:
+            for inp in expand(args, self.config):
+                if isinstance(inp, Reject):
+                    self._reject(inp, report)
+                    pending += 1
+                    continue
+                store.clear_rejects_under(inp.source)
+                for item in read_input(inp, self.ctx):
+                    self._item(item, report)
+                    pending += 1
+                    if pending >= self.batch_size:
+                        store.commit()
+                        store.begin()
+                        pending = 0
+                    if self.progress:
+                        self.progress(report.counts())
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
+        if store.fts_dirty():
+            store.rebuild_fts()
+        report.index = store.index_bytes()
+        report.seconds = time.perf_counter() - t0
+        store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
+        return report
+
+    def _reject(self, r: Reject, report: IngestReport) -> None:
+        report.items += 1
+        report.rejected += 1
+        if len(report.rejects) < report.MAX_LISTED:
+            report.rejects.append(r.to_dict())
+        self.store.put_reject(r, report.run_id)
+
+    def _item(self, item: Document | Reject | Skipped, report: IngestReport) -> None:
+        if isinstance(item, Reject):
+            self._reject(item, report)
+            return
+        report.items += 1
+        if isinstance(item, Skipped):
+            report.unchanged += 1
+            return
+        rh = raw_hash(item)
+        if self.store.item_seen(item.source, item.locator, rh):
+            report.unchanged += 1
+            return
+        try:
+            built = build_article(item, self.cleaner)
+        except Exception as exc:  # one bad document never sinks the batch  # noqa: BLE001
+            built = Reject(item.source, item.locator, "internal-error", f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(built, Reject):
+            self._reject(built, report)
+            return
+        self._store_article(built, rh, item.url, report)
+
+    def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport) -> None:
+        store = self.store
+        same = store.article_by_hash(a.content_hash)
+        if same is not None:
+            store.add_item(a.source, a.locator, rh, same, "duplicate", a.url or url, report.run_id)
+            report.duplicates += 1
+            return
+        if store.article_hash(a.id) is not None:
+            self._reject(Reject(a.source, a.locator, "id-conflict",
+                                f"id {a.id!r} is already used by an article with different content"), report)
+            return
+        signature, bands = self.neardup.signature(a.text)
+        best: tuple[float, str] | None = None
+        for cid, csig, cdup in store.lsh_candidates(bands):
+            sim = self.neardup.similarity(signature, csig)
+            if sim >= self.neardup.threshold and (best is None or sim > best[0]):
+                best = (sim, cdup or cid)
+        if best is not None:
+            a.similarity, a.duplicate_of = round(best[0], 4), best[1]
+            report.near_duplicates += 1
+        store.insert_article(a, report.run_id)
+        store.add_minhash(a.id, signature, bands)
+        store.add_item(a.source, a.locator, rh, a.id, "article", a.url or url, report.run_id)
+        store.mark_fts_dirty()
+        report.new += 1
+        if len(report.new_ids) < report.MAX_LISTED:
+            report.new_ids.append(a.id)

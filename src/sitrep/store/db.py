@@ -1,0 +1,405 @@
+"""The DuckDB store: connection, migrations and every query sitrep runs. The only SQL in the project.
+
+All values travel as bound parameters; identifiers never come from user input.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..model import Article, Reject
+from .schema import MIGRATIONS
+
+DEFAULT_DB = "sitrep.duckdb"
+
+ARTICLE_EXPORT_COLUMNS = (
+    "id", "source", "locator", "fmt", "url", "title", "author", "outlet", "published", "date_source",
+    "date_note", "language", "language_score", "skip_reason", "duplicate_of", "similarity", "text",
+    "raw_text", "removed",
+)
+ARTICLE_LIST_COLUMNS = ("id", "published", "outlet", "title", "language", "duplicate_of", "source", "n_chars")
+
+
+class StoreError(Exception):
+    """A problem with the store that the user can act on (missing file, locked, newer schema)."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class Ambiguous(StoreError):
+    pass
+
+
+def default_db_path() -> str:
+    return os.environ.get("SITREP_DB") or DEFAULT_DB
+
+
+def _fts_extension() -> str:
+    import duckdb_extension_fts
+
+    base = resources.files(duckdb_extension_fts)
+    found = sorted(Path(str(base)).rglob("fts.duckdb_extension"))
+    if not found:
+        raise StoreError("the full-text search extension file is missing from duckdb-extension-fts")
+    return str(found[0])
+
+
+class Store:
+    """One open DuckDB database. Use as a context manager; writers hold the file exclusively."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+                 lock_timeout: float = 0.0) -> None:
+        self.path = str(path or default_db_path())
+        self.read_only = read_only
+        if read_only and not Path(self.path).exists():
+            raise StoreError(f"no sitrep database at {self.path} (run `sitrep ingest` first, or pass --db)")
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                self.con = duckdb.connect(self.path, read_only=read_only, config={"autoload_known_extensions": False,
+                                                                                 "autoinstall_known_extensions": False})
+                break
+            except duckdb.IOException as exc:
+                if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if "lock" in str(exc).lower():
+                    raise StoreError(f"the database {self.path} is in use by another sitrep process") from exc
+                raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self.con.execute(f"LOAD '{_fts_extension()}'")  # a path we computed, not user input
+        if read_only:
+            self._check_version()
+        else:
+            self.migrate()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+
+    # -- schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def _check_version(self) -> None:
+        have, latest = self.schema_version(), MIGRATIONS[-1][0]
+        if have > latest:
+            raise StoreError(f"{self.path} has schema version {have}, newer than this sitrep ({latest}); upgrade sitrep")
+        if have < latest:
+            raise StoreError(f"{self.path} has schema version {have}; open it once for writing (e.g. `sitrep ingest`) to upgrade")
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order, each in its own transaction. Returns the versions applied."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+        )
+        have = self.schema_version()
+        if have > MIGRATIONS[-1][0]:
+            raise StoreError(f"{self.path} has schema version {have}, newer than this sitrep; upgrade sitrep")
+        applied = []
+        for version, name, statements in MIGRATIONS:
+            if version <= have:
+                continue
+            with self.transaction():
+                for sql in statements:
+                    self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            applied.append(version)
+        return applied
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        run_id = self.con.execute("SELECT nextval('run_ids')").fetchone()[0]
+        self.con.execute("INSERT INTO runs (id, command) VALUES (?, ?)", [run_id, command])
+        return int(run_id)
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        self.con.execute("UPDATE runs SET finished_at = current_timestamp, summary = ? WHERE id = ?",
+                         [json.dumps(summary), run_id])
+
+    # -- ingest -----------------------------------------------------------------------------
+    def item_seen(self, source: str, locator: str, raw_hash: str) -> str | None:
+        row = self.con.execute("SELECT article_id FROM items WHERE source = ? AND locator = ? AND raw_hash = ?",
+                               [source, locator, raw_hash]).fetchone()
+        return row[0] if row else None
+
+    def url_known(self, url: str) -> bool:
+        row = self.con.execute("SELECT 1 FROM items WHERE url = ? OR source = ? LIMIT 1", [url, url]).fetchone()
+        if row:
+            return True
+        return self.con.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", [url]).fetchone() is not None
+
+    def article_by_hash(self, content_hash: str) -> str | None:
+        row = self.con.execute("SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
+                               [content_hash]).fetchone()
+        return row[0] if row else None
+
+    def article_hash(self, article_id: str) -> str | None:
+        row = self.con.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
+        return row[0] if row else None
+
+    def insert_article(self, a: Article, run_id: int | None) -> None:
+        self.con.execute(
+            "INSERT INTO articles (id, source, locator, fmt, url, title, author, outlet, published, date_source,"
+            " date_note, language, language_score, skip_reason, text, raw_text, removed, content_hash,"
+            " duplicate_of, similarity, n_chars, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?)",
+            [a.id, a.source, a.locator, a.fmt, a.url, a.title, a.author, a.outlet, a.published, a.date_source,
+             a.date_note, a.language, a.language_score, a.skip_reason, a.text, a.raw_text,
+             json.dumps([s.to_dict() for s in a.removed]), a.content_hash, a.duplicate_of, a.similarity,
+             len(a.text), run_id],
+        )
+
+    def add_item(self, source: str, locator: str, raw_hash: str, article_id: str, kind: str,
+                 url: str | None, run_id: int | None) -> None:
+        self.con.execute(
+            "INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [source, locator, raw_hash, article_id, kind, url, run_id],
+        )
+
+    def put_reject(self, r: Reject, run_id: int | None) -> None:
+        self.con.execute(
+            "INSERT INTO rejects (source, locator, reason, detail, run_id) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (source, locator) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,"
+            " run_id = excluded.run_id, rejected_at = current_timestamp",
+            [r.source, r.locator, r.reason, r.detail[:2000], run_id],
+        )
+
+    def clear_reject(self, source: str, locator: str) -> None:
+        self.con.execute("DELETE FROM rejects WHERE source = ? AND locator = ?", [source, locator])
+
+    def clear_rejects_under(self, source: str) -> None:
+        """Forget the rejects of a source before it is read again (what still fails is recorded anew)."""
+        self.con.execute("DELETE FROM rejects WHERE source = ?", [source])
+
+    # -- near-duplicate index -------------------------------------------------------------
+    def add_minhash(self, article_id: str, signature: bytes, bands: Sequence[tuple[int, int]]) -> None:
+        self.con.execute("INSERT INTO minhash (article_id, signature) VALUES (?, ?)", [article_id, signature])
+        if bands:
+            self.con.execute(
+                "INSERT INTO lsh_bands SELECT unnest(?::SMALLINT[]), unnest(?::BIGINT[]), ?",
+                [[b for b, _ in bands], [h for _, h in bands], article_id],
+            )
+
+    def lsh_candidates(self, bands: Sequence[tuple[int, int]]) -> list[tuple[str, bytes, str | None]]:
+        """Articles sharing at least one LSH bucket: (id, signature, duplicate_of)."""
+        if not bands:
+            return []
+        return self.con.execute(
+            "WITH q AS (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS bucket),"
+            " c AS (SELECT DISTINCT l.article_id FROM lsh_bands l JOIN q ON l.band = q.band AND l.bucket = q.bucket)"
+            " SELECT a.id, m.signature, a.duplicate_of FROM c JOIN articles a ON a.id = c.article_id"
+            " JOIN minhash m ON m.article_id = a.id ORDER BY a.id",
+            [[b for b, _ in bands], [h for _, h in bands]],
+        ).fetchall()
+
+    def index_bytes(self) -> dict[str, int]:
+        """Logical bytes the near-duplicate index holds (signatures plus band rows)."""
+        sig, ids = self.con.execute("SELECT coalesce(sum(octet_length(signature)), 0), count(*) FROM minhash").fetchone()
+        rows, idb = self.con.execute("SELECT count(*), coalesce(sum(length(article_id)), 0) FROM lsh_bands").fetchone()
+        total = int(sig) + int(rows) * (2 + 8) + int(idb)
+        return {"articles": int(ids), "bytes": total, "bytes_per_article": round(total / ids) if ids else 0}
+
+    # -- full-text search -----------------------------------------------------------------
+    # The FTS index does not follow inserts; a flag written in the same transaction as the articles says
+    # it is stale, so a run killed before the rebuild is caught up by the next one.
+    def mark_fts_dirty(self) -> None:
+        self.con.execute("INSERT INTO meta VALUES ('fts_dirty', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
+
+    def fts_dirty(self) -> bool:
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'fts_dirty'").fetchone()
+        return bool(row and row[0] == "1")
+
+    def rebuild_fts(self) -> None:
+        n = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        if n:
+            self.con.execute("PRAGMA create_fts_index('articles', 'id', 'title', 'text', overwrite=1)")
+        elif self._has_fts():
+            self.con.execute("PRAGMA drop_fts_index('articles')")
+        self.con.execute("INSERT INTO meta VALUES ('fts_dirty', '0') ON CONFLICT (key) DO UPDATE SET value = '0'")
+
+    def _has_fts(self) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_articles'").fetchone()[0])
+
+    # -- reading ----------------------------------------------------------------------------
+    @staticmethod
+    def _filters(since: date | None, until: date | None, outlet: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if since:
+            clauses.append("a.published >= ?")
+            params.append(since)
+        if until:
+            clauses.append("a.published <= ?")
+            params.append(until)
+        if outlet:
+            clauses.append("a.outlet ILIKE ?")
+            params.append(f"%{outlet}%")
+        return (" AND ".join(clauses) or "TRUE"), params
+
+    def articles(self, *, since: date | None = None, until: date | None = None, outlet: str | None = None,
+                 query: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """A page of articles (newest first, or best match first with `query`) and the total count."""
+        where, params = self._filters(since, until, outlet)
+        cols = ", ".join(f"a.{c}" for c in ARTICLE_LIST_COLUMNS)
+        if query:
+            if not self._has_fts():
+                return [], 0
+            base = (f"FROM (SELECT *, fts_main_articles.match_bm25(id, ?) AS score FROM articles) a"
+                    f" WHERE a.score IS NOT NULL AND {where}")
+            params = [query, *params]
+            order = "a.score DESC, a.id"
+            cols += ", a.score"
+        else:
+            base = f"FROM articles a WHERE {where}"
+            order = "a.published DESC NULLS LAST, a.id"
+        total = self.con.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+        cur = self.con.execute(f"SELECT {cols} {base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+        return _dicts(cur), int(total)
+
+    def resolve_id(self, id_or_prefix: str) -> str:
+        rows = self.con.execute("SELECT id FROM articles WHERE id = ? UNION ALL "
+                                "(SELECT id FROM articles WHERE starts_with(id, ?) ORDER BY id LIMIT 6)",
+                                [id_or_prefix, id_or_prefix]).fetchall()
+        ids = list(dict.fromkeys(r[0] for r in rows))
+        if rows and rows[0][0] == id_or_prefix:
+            return id_or_prefix
+        if not ids:
+            raise NotFound(f"no article with id or prefix {id_or_prefix!r}")
+        if len(ids) > 1:
+            raise Ambiguous(f"{id_or_prefix!r} matches several articles: {', '.join(ids[:5])}")
+        return ids[0]
+
+    def article(self, id_or_prefix: str) -> dict[str, Any]:
+        aid = self.resolve_id(id_or_prefix)
+        cur = self.con.execute(f"SELECT {', '.join(ARTICLE_EXPORT_COLUMNS)}, content_hash, run_id, ingested_at"
+                               " FROM articles WHERE id = ?", [aid])
+        row = _dicts(cur)[0]
+        row["removed"] = json.loads(row["removed"])
+        row["items"] = _dicts(self.con.execute(
+            "SELECT source, locator, kind FROM items WHERE article_id = ? ORDER BY kind, source, locator", [aid]))
+        row["near_duplicates"] = [r[0] for r in self.con.execute(
+            "SELECT id FROM articles WHERE duplicate_of = ? ORDER BY id", [aid]).fetchall()]
+        return row
+
+    def iter_articles(self, batch: int = 500) -> Iterator[dict[str, Any]]:
+        cur = self.con.execute(f"SELECT {', '.join(ARTICLE_EXPORT_COLUMNS)} FROM articles ORDER BY id")
+        names = [d[0] for d in cur.description]
+        while rows := cur.fetchmany(batch):
+            for r in rows:
+                d = dict(zip(names, r))
+                d["removed"] = json.loads(d["removed"])
+                yield d
+
+    def article_batches(self, batch: int = 2000) -> Iterator[Any]:
+        """Arrow record batches of the export columns, for Parquet."""
+        cur = self.con.execute(f"SELECT {', '.join(ARTICLE_EXPORT_COLUMNS)} FROM articles ORDER BY id")
+        yield from cur.fetch_record_batch(batch)
+
+    def rejects(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        total = self.con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        cur = self.con.execute("SELECT source, locator, reason, detail, rejected_at FROM rejects ORDER BY source, locator"
+                               " LIMIT ? OFFSET ?", [limit, offset])
+        return _dicts(cur), int(total)
+
+    def stats(self) -> dict[str, Any]:
+        q = self.con.execute
+        out: dict[str, Any] = {}
+        out["articles"] = q("SELECT count(*) FROM articles").fetchone()[0]
+        out["near_duplicates"] = q("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
+        out["exact_duplicates"] = q("SELECT count(*) FROM items WHERE kind = 'duplicate'").fetchone()[0]
+        out["rejects"] = q("SELECT count(*) FROM rejects").fetchone()[0]
+        out["dated"] = q("SELECT count(*) FROM articles WHERE published IS NOT NULL").fetchone()[0]
+        lo, hi = q("SELECT min(published), max(published) FROM articles").fetchone()
+        out["published_range"] = [lo.isoformat() if lo else None, hi.isoformat() if hi else None]
+        out["languages"] = dict(q("SELECT coalesce(language, '?'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+        out["skipped_by_later_layers"] = q("SELECT count(*) FROM articles WHERE skip_reason IS NOT NULL").fetchone()[0]
+        out["outlets"] = dict(q("SELECT coalesce(outlet, '(unknown)'), count(*) FROM articles GROUP BY 1"
+                                " ORDER BY 2 DESC, 1 LIMIT 20").fetchall())
+        out["formats"] = dict(q("SELECT fmt, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+        out["date_sources"] = dict(q("SELECT coalesce(date_source, 'none'), count(*) FROM articles GROUP BY 1"
+                                     " ORDER BY 2 DESC, 1").fetchall())
+        out["reject_reasons"] = dict(q("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+        out["removed_boilerplate_chars"] = q("SELECT coalesce(sum(length(raw_text) - length(text)), 0) FROM articles").fetchone()[0]
+        out["near_duplicate_index"] = self.index_bytes()
+        out["schema_version"] = self.schema_version()
+        out["runs"] = q("SELECT count(*) FROM runs").fetchone()[0]
+        return out
+
+    # -- retraction ---------------------------------------------------------------------------
+    def delete_articles(self, ids: Iterable[str]) -> list[str]:
+        """Remove articles and everything derived from them; near-duplicates of a removed canonical article
+        are re-linked to the earliest remaining one. Returns the ids removed."""
+        done = []
+        with self.transaction():
+            for aid in ids:
+                if not self.con.execute("SELECT 1 FROM articles WHERE id = ?", [aid]).fetchone():
+                    continue
+                followers = [r[0] for r in self.con.execute(
+                    "SELECT id FROM articles WHERE duplicate_of = ? ORDER BY ingested_at, id", [aid]).fetchall()]
+                if followers:
+                    head, rest = followers[0], followers[1:]
+                    self.con.execute("UPDATE articles SET duplicate_of = NULL, similarity = NULL WHERE id = ?", [head])
+                    if rest:
+                        self.con.execute("UPDATE articles SET duplicate_of = ? WHERE list_contains(?, id)", [head, rest])
+                for table, col in (("lsh_bands", "article_id"), ("minhash", "article_id"), ("items", "article_id")):
+                    self.con.execute(f"DELETE FROM {table} WHERE {col} = ?", [aid])
+                self.con.execute("DELETE FROM articles WHERE id = ?", [aid])
+                done.append(aid)
+        if done:
+            self.rebuild_fts()
+        return done
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        d = dict(zip(names, row))
+        for k, v in d.items():
+            if isinstance(v, date):
+                d[k] = v.isoformat()
+        out.append(d)
+    return out

@@ -1,0 +1,86 @@
+"""The versioned schema of the sitrep store: an ordered list of migrations, each applied once.
+
+Later layers add migrations at the end; existing databases upgrade in place when opened for writing.
+"""
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "articles, items, rejects, near-duplicate index, runs",
+        [
+            """
+            CREATE TABLE articles (
+                id VARCHAR PRIMARY KEY,
+                source VARCHAR NOT NULL,          -- input path or URL exactly as given
+                locator VARCHAR NOT NULL,         -- where in the source: '', 'line 3', 'record 2', 'entry 1'
+                fmt VARCHAR NOT NULL,             -- txt, md, html, jsonl, rss, warc, url
+                url VARCHAR,
+                title VARCHAR,
+                author VARCHAR,
+                outlet VARCHAR,
+                published DATE,
+                date_source VARCHAR,              -- marker, header, metadata, html, feed, dateline
+                date_note VARCHAR NOT NULL,       -- how the date was found, or why there is none
+                language VARCHAR,
+                language_score DOUBLE,
+                skip_reason VARCHAR,              -- why later layers skip it (non-English, ...)
+                text VARCHAR NOT NULL,            -- clean text: offsets of later layers point here
+                raw_text VARCHAR NOT NULL,
+                removed JSON NOT NULL,            -- [{start, end, at, reason}] raw offsets, clean insertion point
+                content_hash VARCHAR NOT NULL,
+                duplicate_of VARCHAR,             -- canonical article of a near-duplicate
+                similarity DOUBLE,
+                n_chars INTEGER NOT NULL,
+                run_id INTEGER,
+                ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )
+            """,
+            "CREATE INDEX articles_hash ON articles (content_hash)",
+            "CREATE INDEX articles_url ON articles (url)",
+            # Every input item that went in: the article it became (kind 'article') or the existing article
+            # it duplicates exactly (kind 'duplicate'). Re-reading an item already here is a no-op.
+            """
+            CREATE TABLE items (
+                source VARCHAR NOT NULL,
+                locator VARCHAR NOT NULL,
+                raw_hash VARCHAR NOT NULL,
+                article_id VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                url VARCHAR,
+                run_id INTEGER,
+                PRIMARY KEY (source, locator, raw_hash)
+            )
+            """,
+            "CREATE INDEX items_article ON items (article_id)",
+            "CREATE INDEX items_url ON items (url)",
+            """
+            CREATE TABLE rejects (
+                source VARCHAR NOT NULL,
+                locator VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL,
+                detail VARCHAR NOT NULL,
+                run_id INTEGER,
+                rejected_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (source, locator)
+            )
+            """,
+            # MinHash signatures and LSH band buckets: the near-duplicate index lives in the store, not in RAM.
+            "CREATE TABLE minhash (article_id VARCHAR PRIMARY KEY, signature BLOB NOT NULL)",
+            "CREATE TABLE lsh_bands (band SMALLINT NOT NULL, bucket BIGINT NOT NULL, article_id VARCHAR NOT NULL)",
+            "CREATE INDEX lsh_bands_bucket ON lsh_bands (band, bucket)",
+            "CREATE INDEX lsh_bands_article ON lsh_bands (article_id)",
+            "CREATE SEQUENCE run_ids START 1",
+            """
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                command VARCHAR NOT NULL,
+                started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                finished_at TIMESTAMP,
+                summary JSON
+            )
+            """,
+            "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        ],
+    ),
+]
