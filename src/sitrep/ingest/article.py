@@ -70,7 +70,7 @@ def build_article(doc: Document, cleaner: Cleaner) -> Article | Reject:
         url=doc.url or h.get("url") or None,
         title=cleaned.title or doc.title,
         author=doc.author or h.get("author") or None,
-        outlet=doc.outlet or h.get("outlet") or None,
+        outlet=doc.outlet or h.get("outlet") or cleaned.dateline_outlet,
         published=found.value,
         date_source=found.source,
         date_note=found.note,

@@ -19,6 +19,13 @@ HEADER_KEYS = ("title", "url", "outlet", "date", "author", "source", "id", "lang
 _HEADER = re.compile(r"^(" + "|".join(HEADER_KEYS) + r")\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _MARKER = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_DATELINE_CREDIT = re.compile(r"^[A-Z][A-Z .'’-]{1,40}(?:,[^()\n]{0,40})?\s*\(([A-Z][\w .&'’-]{1,40})\)\s*[-–—]")
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+")
+
+
+def plain(line: str) -> str:
+    """A line without Markdown heading marks and wrapping emphasis, for judging what it is."""
+    return _MD_HEADING.sub("", line).strip().strip("*_").strip()
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Cleaned:
     marker_date: str | None = None  # the leading "date YYYY-MM-DD" marker, as written
     line_date: date | None = None  # a stand-alone date line near the top
     dateline_date: date | None = None  # a wire-style dateline opening the first paragraph
+    dateline_outlet: str | None = None  # the agency a wire dateline credits: "BAGHDAD, March 12 (Harbor Wire) -"
 
 
 @dataclass
@@ -99,6 +107,10 @@ def _split_lines(raw: str, begin: int = 0) -> list[_Line]:
         body = seg.strip()
         if body:
             s = pos + lead
+            heading = _MD_HEADING.match(body)
+            if heading and body[heading.end():].strip():  # keep a Markdown heading's words, not its marks
+                s += heading.end()
+                body = body[heading.end():]
             lines.append(_Line(s, s + len(body), body))
         if nl < 0:
             break
@@ -120,6 +132,7 @@ class Cleaner:
     def line_reason(self, text: str) -> str | None:
         """The boilerplate rule a single line falls under, or None for a news line."""
         r = self.rules
+        text = plain(text) or text
         if len(text) <= r.max_line_chars:
             for reason, pattern in r.line_rules:
                 if pattern.fullmatch(text):
@@ -131,6 +144,7 @@ class Cleaner:
     def headline_like(self, text: str) -> bool:
         """Short, capitalised, and not ending like a sentence: a headline or a subhead."""
         r = self.rules
+        text = plain(text)
         first = text[:1]
         return (
             2 <= _words(text) <= r.title_max_words
@@ -167,9 +181,10 @@ class Cleaner:
         line_date = self._date_line(lines)
         first = next((ln for ln in lines if ln.kept), None)
         dl = dates.dateline(first.text) if first else None
+        credit = _DATELINE_CREDIT.match(first.text) if first else None
         self._trailing(lines)
         text, removed = self._assemble(raw, lines, removed_extra)
-        return Cleaned(text, removed, title, headers, marker, line_date, dl)
+        return Cleaned(text, removed, title, headers, marker, line_date, dl, credit.group(1).strip() if credit else None)
 
     def _headers(self, raw: str) -> tuple[int, dict[str, str]]:
         """Header lines (`title: ...`) at the very top, ended by a blank line. Returns (body start, fields)."""
@@ -204,7 +219,7 @@ class Cleaner:
                     ln.reason = "comments"
                     continue
                 in_comments = False
-            if len(ln.text) <= r.max_line_chars and r.comment_start.fullmatch(ln.text.rstrip(":")):
+            if len(ln.text) <= r.max_line_chars and r.comment_start.fullmatch(plain(ln.text).rstrip(":")):
                 ln.reason = "comments"
                 in_comments = True
                 continue
@@ -226,12 +241,12 @@ class Cleaner:
         head = kept[0]
         title = header_title
         if find and header_title is None and len(kept) > 1 and self.headline_like(head.text) and not dates.date_line(head.text):
-            title = head.text
+            title = plain(head.text)
         if title is None:
             return None
         norm = " ".join(title.split()).casefold()
         for ln in kept[:3]:
-            if " ".join(ln.text.split()).casefold() == norm:
+            if " ".join(plain(ln.text).split()).casefold() == norm:
                 ln.reason = "title"
         return title
 
