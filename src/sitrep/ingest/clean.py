@@ -20,6 +20,7 @@ _HEADER = re.compile(r"^(" + "|".join(HEADER_KEYS) + r")\s*:\s*(.*?)\s*$", re.IG
 _MARKER = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _DATELINE_CREDIT = re.compile(r"^[A-Z][A-Z .'’-]{1,40}(?:,[^()\n]{0,40})?\s*\(([A-Z][\w .&'’-]{1,40})\)\s*[-–—]")
+_BYLINE = re.compile(r"^By\s+([^,]+?)(?:,\s*([^,]{2,60}))?\s*$")
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+")
 
 
@@ -40,6 +41,7 @@ class Cleaned:
     line_date: date | None = None  # a stand-alone date line near the top
     dateline_date: date | None = None  # a wire-style dateline opening the first paragraph
     dateline_outlet: str | None = None  # the agency a wire dateline credits: "BAGHDAD, March 12 (Harbor Wire) -"
+    byline: tuple[str, str | None] | None = None  # (author, outlet) from a "By Jane Doe, Outlet" line at the top
 
 
 @dataclass
@@ -184,7 +186,17 @@ class Cleaner:
         credit = _DATELINE_CREDIT.match(first.text) if first else None
         self._trailing(lines)
         text, removed = self._assemble(raw, lines, removed_extra)
-        return Cleaned(text, removed, title, headers, marker, line_date, dl, credit.group(1).strip() if credit else None)
+        return Cleaned(text, removed, title, headers, marker, line_date, dl,
+                       credit.group(1).strip() if credit else None, self._byline(lines))
+
+    @staticmethod
+    def _byline(lines: list[_Line]) -> tuple[str, str | None] | None:
+        for ln in lines[: dates.top_lines()]:
+            if ln.reason == "byline":
+                m = _BYLINE.match(plain(ln.text))
+                if m:
+                    return m.group(1).strip(), (m.group(2) or "").strip() or None
+        return None
 
     def _headers(self, raw: str) -> tuple[int, dict[str, str]]:
         """Header lines (`title: ...`) at the very top, ended by a blank line. Returns (body start, fields)."""
