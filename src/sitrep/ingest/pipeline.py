@@ -100,6 +100,7 @@ class Ingestor:
         try:
             for inp in expand(args, self.config):
                 if isinstance(inp, Reject):
+                    report.items += 1
                     self._reject(inp, report)
                     pending += 1
                     continue
@@ -125,17 +126,16 @@ class Ingestor:
         return report
 
     def _reject(self, r: Reject, report: IngestReport) -> None:
-        report.items += 1
         report.rejected += 1
         if len(report.rejects) < report.MAX_LISTED:
             report.rejects.append(r.to_dict())
         self.store.put_reject(r, report.run_id)
 
     def _item(self, item: Document | Reject | Skipped, report: IngestReport) -> None:
+        report.items += 1
         if isinstance(item, Reject):
             self._reject(item, report)
             return
-        report.items += 1
         if isinstance(item, Skipped):
             report.unchanged += 1
             return

@@ -5,6 +5,7 @@ so a corpus is never held in memory. A bad record becomes a Reject and the reade
 """
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,7 +69,9 @@ def read_input(inp: Input, ctx: ReadContext) -> Iterator[Item]:
         if fmt == "jsonl":
             yield from read_jsonl(stream, inp.source, ctx)
         elif fmt == "warc":
-            yield from read_warc(stream, inp.source, ctx)
+            # warcio reads gzip member by member (one per record), which survives a truncated tail
+            raw = stream.fileobj if isinstance(stream, gzip.GzipFile) and stream.fileobj is not None else stream
+            yield from read_warc(raw, inp.source, ctx)  # type: ignore[arg-type]
         else:
             yield from _read_whole(stream, inp.source, fmt, ctx)
     finally:
@@ -255,6 +258,10 @@ def read_warc(stream: BinaryIO, source: str, ctx: ReadContext) -> Iterator[Item]
             body = record.content_stream().read(ctx.config.max_bytes + 1)
             if len(body) > ctx.config.max_bytes:
                 yield Reject(source, loc, "too-large", f"{url}: more than {ctx.config.max_bytes:,} bytes")
+                continue
+            if getattr(record.raw_stream, "limit", 0):  # the file ended inside the record
+                yield Reject(source, loc, "truncated-warc", f"{url}: the record is cut short "
+                             f"({record.raw_stream.limit:,} of {record.length:,} bytes missing)")
                 continue
             if not body.strip():
                 yield Reject(source, loc, "empty", f"{url}: empty body")

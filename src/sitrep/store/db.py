@@ -203,7 +203,7 @@ class Store:
         self.con.execute(
             "INSERT INTO rejects (source, locator, reason, detail, run_id) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (source, locator) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,"
-            " run_id = excluded.run_id, rejected_at = current_timestamp",
+            " run_id = excluded.run_id, rejected_at = now()",
             [r.source, r.locator, r.reason, r.detail[:2000], run_id],
         )
 
