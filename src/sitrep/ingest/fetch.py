@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
@@ -31,9 +31,9 @@ class Fetched:
 class Fetcher:
     """Fetches one URL at a time; a fetcher lives for one ingest run."""
 
-    def __init__(self, config: IngestConfig, per_host_delay: float = 1.0) -> None:
+    def __init__(self, config: IngestConfig) -> None:
         self.config = config
-        self.per_host_delay = per_host_delay
+        self.per_host_delay = config.fetch_delay
         self._last: dict[str, float] = {}
         self.http = urllib3.PoolManager(
             headers={"User-Agent": config.user_agent, "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
@@ -80,7 +80,7 @@ class Fetcher:
                     if size > cfg.fetch_max_bytes:
                         raise FetchError("too-large", f"more than {cfg.fetch_max_bytes:,} bytes")
                     chunks.append(chunk)
-                final = resp.geturl() or url
+                final = urljoin(url, resp.geturl() or url)  # urllib3 may give only the path
                 return Fetched(url, final, resp.status, resp.headers.get("Content-Type", ""), b"".join(chunks))
             except urllib3.exceptions.HTTPError as exc:
                 last_error = FetchError("unreachable", f"{type(exc).__name__}: {exc}"[:500])

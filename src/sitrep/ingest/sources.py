@@ -35,6 +35,7 @@ class IngestConfig:
     fetch_timeout: float = 15.0
     fetch_retries: int = 2
     fetch_backoff: float = 0.5  # seconds; doubles after each failed try
+    fetch_delay: float = 1.0  # seconds between two requests to the same host
     fetch_max_bytes: int = 5 * 1024 * 1024
     user_agent: str = "sitrep/0.1 (+news event data; polite fetcher)"
     min_feed_text_chars: int = 400  # a feed entry with less text than this has its page fetched

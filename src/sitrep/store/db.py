@@ -150,9 +150,10 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, command: str) -> int:
-        run_id = self.con.execute("SELECT nextval('run_ids')").fetchone()[0]
-        self.con.execute("INSERT INTO runs (id, command) VALUES (?, ?)", [run_id, command])
-        return int(run_id)
+        # max()+1 rather than a sequence: a sequence's value was seen to restart after a kill -9 and WAL replay
+        row = self.con.execute("INSERT INTO runs (id, command) SELECT coalesce(max(id), 0) + 1, ? FROM runs"
+                               " RETURNING id", [command]).fetchone()
+        return int(row[0])
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
         self.con.execute("UPDATE runs SET finished_at = current_timestamp, summary = ? WHERE id = ?",

@@ -70,7 +70,6 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE TABLE lsh_bands (band SMALLINT NOT NULL, bucket BIGINT NOT NULL, article_id VARCHAR NOT NULL)",
             "CREATE INDEX lsh_bands_bucket ON lsh_bands (band, bucket)",
             "CREATE INDEX lsh_bands_article ON lsh_bands (article_id)",
-            "CREATE SEQUENCE run_ids START 1",
             """
             CREATE TABLE runs (
                 id INTEGER PRIMARY KEY,
