@@ -72,6 +72,7 @@ class Rules:
     trailing_min_words: int
     trailing_max_words: int
     trailing_min_body: int
+    trailing_max_lines: int
 
     @classmethod
     def load(cls, name: str = "boilerplate.toml") -> "Rules":
@@ -89,6 +90,7 @@ class Rules:
             trailing_min_words=int(d["trailing"]["min_words"]),
             trailing_max_words=int(d["trailing"]["max_words"]),
             trailing_min_body=int(d["trailing"]["min_body_lines"]),
+            trailing_max_lines=int(d["trailing"]["max_lines"]),
         )
 
 
@@ -223,7 +225,8 @@ class Cleaner:
         r = self.rules
         in_comments = False
         prev_kept: _Line | None = None
-        for ln in lines:
+        top = dates.top_lines()
+        for i, ln in enumerate(lines):
             if in_comments:
                 if len(ln.text) <= 2 * r.max_line_chars and (
                     r.comment_vocab.search(ln.text) or self.line_reason(ln.text)
@@ -237,7 +240,8 @@ class Cleaner:
                 continue
             ln.reason = self.line_reason(ln.text)
             if ln.reason is None:
-                if prev_kept is not None and prev_kept.text == ln.text and len(ln.text) <= r.max_line_chars:
+                # a headline or caption printed twice near the top (not a table header repeated further down)
+                if i < top and prev_kept is not None and prev_kept.text == ln.text and len(ln.text) <= r.max_line_chars:
                     ln.reason = "repeated-line"
                     continue
                 prev_kept = ln
@@ -280,7 +284,7 @@ class Cleaner:
                 cut.append(ln)
             else:
                 break
-        if cut and len(kept) - len(cut) >= r.trailing_min_body:
+        if cut and len(cut) <= r.trailing_max_lines and len(kept) - len(cut) >= r.trailing_min_body:
             for ln in cut:
                 ln.reason = "related-link"
 

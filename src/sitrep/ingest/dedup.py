@@ -7,12 +7,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=8)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) minimising false positives and negatives; costly, so computed once."""
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
 def content_hash(clean_text: str) -> str:
@@ -31,7 +38,7 @@ class NearDupIndex:
 
     @property
     def bands(self) -> tuple[int, int]:
-        return _optimal_param(self.threshold, self.num_perm, 0.5, 0.5)
+        return _bands(self.threshold, self.num_perm)
 
     def signature(self, text: str) -> tuple[bytes, list[tuple[int, int]]]:
         """(signature bytes, [(band, bucket)]) for a text."""
