@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any, BinaryIO
 
@@ -21,6 +20,7 @@ from .ingest.pipeline import IngestReport, Ingestor, Progress
 from .ingest.sources import IngestConfig
 from .model import RemovedSpan
 from .store import Store
+from .store.db import ARTICLE_EXPORT_COLUMNS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -103,8 +103,6 @@ class Sitrep:
                                  for k, v in row.items()})
             n += 1
         if writer is None and fmt == "csv":
-            from .store.db import ARTICLE_EXPORT_COLUMNS
-
             csv.writer(fh).writerow(ARTICLE_EXPORT_COLUMNS)
         return n
 
@@ -125,11 +123,6 @@ class Sitrep:
         if writer is None:  # no rows: still write a file with the schema
             import pyarrow as pa
 
-            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in _export_columns()}), path)
+            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in ARTICLE_EXPORT_COLUMNS}), path)
         return n
 
-
-def _export_columns() -> Iterator[str]:
-    from .store.db import ARTICLE_EXPORT_COLUMNS
-
-    yield from ARTICLE_EXPORT_COLUMNS
