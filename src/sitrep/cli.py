@@ -15,6 +15,9 @@ from rich.table import Table
 
 from .ingest.sources import IngestConfig
 from .library import EXPORT_FORMATS, Sitrep
+from .nlp.layer import LanguageConfig
+from .nlp.models import DEFAULT_MODEL, ModelError
+from .resolve.tables import TableError
 from .store import StoreError, default_db_path
 
 app = typer.Typer(help="sitrep: turn news reports into structured, sourced event data.", no_args_is_help=True,
@@ -28,6 +31,16 @@ err = Console(stderr=True, soft_wrap=True)
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file [env SITREP_DB; default ./sitrep.duckdb].",
                                               show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for the language layer "
+                                                   "[default: 1 for small jobs, else one per core].",
+                                                   show_default=False)]
+ModelOpt = Annotated[str, typer.Option("--model", help="An installed spaCy pipeline package (for example "
+                                                       "en_core_web_trf); never downloaded.")]
+ActorsOpt = Annotated[Optional[list[str]], typer.Option("--actors", help="Extra actor file (TSV, the shipped "
+                                                        "format); adds or overrides entries by id. Repeatable.")]
+PlacesOpt = Annotated[Optional[list[str]], typer.Option("--places", help="Extra place file (TSV, the shipped "
+                                                        "format). Repeatable.")]
+MENTION_KINDS = ("actor", "place", "time")
 
 
 class Failure(Exception):
@@ -73,9 +86,21 @@ def ingest(
     as_json: JsonOpt = False,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress",
                                                      help="Show a progress bar [default: on a terminal].")] = None,
+    workers: WorkersOpt = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    actors: ActorsOpt = None,
+    places: PlacesOpt = None,
+    nlp: Annotated[bool, typer.Option("--nlp/--no-nlp", help="Run the language layer (sentences, actors, places, "
+                                                             "times) over new articles.")] = True,
+    reannotate: Annotated[bool, typer.Option(help="Also redo articles annotated with another model or other "
+                                                  "actor/place files.")] = False,
 ) -> None:
-    """Read news into the store: text, Markdown, HTML, JSON Lines, RSS/Atom, WARC (any of them gzipped) and URLs."""
+    """Read news into the store: text, Markdown, HTML, JSON Lines, RSS/Atom, WARC (any of them gzipped) and URLs.
+
+    Then the language layer annotates every article not yet annotated: sentences, and actor, place and time
+    mentions resolved with character offsets (see `sitrep entities`, `sitrep show ID --annotate`)."""
     config = IngestConfig(max_bytes=max_bytes, fetch_timeout=fetch_timeout, fetch_retries=fetch_retries)
+    language = _language(nlp, workers, model, actors, places, reannotate)
     show = err.is_terminal and not as_json if progress is None else progress
     with _open(db, read_only=False) as s:
         if show:
@@ -89,9 +114,13 @@ def ingest(
                     bar.update(task, description=f"{c['items']} items: {c['new']} new, {c['duplicates']} duplicate, "
                                                  f"{c['unchanged']} present, {c['rejected']} rejected")
 
-                report = s.ingest(paths, config=config, progress=tick, batch_size=batch_size)
+                def lang_tick(done: int, total: int) -> None:
+                    bar.update(task, description=f"language layer: {done}/{total} article(s)")
+
+                report = s.ingest(paths, config=config, progress=tick, batch_size=batch_size, language=language,
+                                  language_progress=lang_tick)
         else:
-            report = s.ingest(paths, config=config, batch_size=batch_size)
+            report = s.ingest(paths, config=config, batch_size=batch_size, language=language)
     if as_json:
         _print_json(report.to_dict())
     else:
@@ -137,13 +166,18 @@ def show(
     article_id: Annotated[str, typer.Argument(metavar="ID", help="An article id or a unique prefix of one.")],
     db: DbOpt = None,
     raw: Annotated[bool, typer.Option(help="Print the raw text instead.")] = False,
+    annotate: Annotated[bool, typer.Option("--annotate", help="Mark actors, places and times in the clean text: "
+                                                               "[[text|kind: resolution]].")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Print one article: its metadata and clean text, with the removed boilerplate marked [-like this-]."""
     with _open(db, read_only=True) as s:
         try:
             a = s.article(article_id)
-            marked = s.article_with_removed(a["id"])
+            marked = s.annotated_text(a["id"]) if annotate else s.article_with_removed(a["id"])
+            if as_json and annotate:
+                a["sentences"] = s.sentences(a["id"])
+                a["mentions"] = [m.to_dict() for m in s.mentions(a["id"])]
         except StoreError as exc:
             raise Failure(str(exc)) from exc
     if as_json:
@@ -160,6 +194,36 @@ def show(
         out.print(f"[bold]exact copies:[/] {'; '.join(dups)}", highlight=False)
     out.print(f"[bold]removed:[/] {len(a['removed'])} span(s)\n", highlight=False)
     out.print(a["raw_text"] if raw else marked, markup=False, highlight=False)
+
+
+@app.command()
+def entities(
+    db: DbOpt = None,
+    kind: Annotated[Optional[str], typer.Option(help="actor, place or time.")] = None,
+    article: Annotated[Optional[str], typer.Option("--article", help="Only this article (id or prefix).")] = None,
+    top: Annotated[int, typer.Option(min=1, max=10000, help="How many to list.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The most mentioned actors, places and times, resolved (unresolved surface forms listed with a '?')."""
+    if kind is not None and kind not in MENTION_KINDS:
+        raise typer.BadParameter(f"{kind!r}; choose one of {', '.join(MENTION_KINDS)}", param_hint="--kind")
+    with _open(db, read_only=True) as s:
+        try:
+            items = s.entities(kind, article, top)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+    if as_json:
+        _print_json({"items": items})
+        return
+    table = Table(title=f"top {len(items)} entit{'y' if len(items) == 1 else 'ies'}", title_justify="left")
+    for col in ("kind", "entity", "name", "code/country", "mentions", "articles", "forms"):
+        table.add_column(col, overflow="fold")
+    for e in items:
+        code = e["code"] or e["country"] or e["precision"] or "-"
+        name = ("? " if e["unresolved"] else "") + str(e["name"])
+        table.add_row(e["kind"], e["entity"], name, code, str(e["mentions"]), str(e["articles"]),
+                      "; ".join(e["forms"] or []))
+    out.print(table)
 
 
 @app.command()
@@ -234,6 +298,41 @@ def export_articles(
         n = s.export_articles(fmt, output if output else sys.stdout)
     if output:
         err.print(f"wrote {n} article(s) to {output}", highlight=False)
+
+
+@export_app.command("mentions")
+def export_mentions(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted; "
+                                                   "Parquet needs a file).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export every actor, place and time mention with its offsets, sentence and resolution (or `reason`)."""
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    if fmt == "parquet" and not output:
+        raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
+    with _open(db, read_only=True) as s:
+        n = s.export_mentions(fmt, output if output else sys.stdout)
+    if output:
+        err.print(f"wrote {n} mention(s) to {output}", highlight=False)
+
+
+def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | None, places: list[str] | None,
+              redo: bool = False) -> LanguageConfig | None:
+    if not nlp:
+        return None
+    try:
+        from .resolve.knowledge import Knowledge
+
+        Knowledge(actors or (), places or ())  # check the user's files before any work: one clear line if bad
+        from .nlp.models import load_model
+
+        load_model(model)
+    except (TableError, ModelError) as exc:
+        raise Failure(str(exc)) from exc
+    return LanguageConfig(model=model, workers=workers, actor_files=tuple(actors or ()),
+                          place_files=tuple(places or ()), redo=redo)
 
 
 def main() -> None:

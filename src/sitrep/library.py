@@ -18,9 +18,13 @@ from typing import IO, Any, BinaryIO
 from .ingest.clean import render_with_removed
 from .ingest.pipeline import IngestReport, Ingestor, Progress
 from .ingest.sources import IngestConfig
+from .model import Mention
+from .nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
+from .nlp.layer import Progress as LanguageProgress
 from .model import RemovedSpan
 from .store import Store
 from .store.db import ARTICLE_EXPORT_COLUMNS
+from .store.language import MENTION_EXPORT_COLUMNS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -43,9 +47,16 @@ class Sitrep:
 
     # -- writing ----------------------------------------------------------------------------
     def ingest(self, inputs: list[str], *, config: IngestConfig | None = None, progress: Progress | None = None,
-               stdin: BinaryIO | None = None, batch_size: int = 50) -> IngestReport:
-        """Read files, folders, '-' (stdin) and URLs into the store; see `IngestReport`."""
-        return Ingestor(self.store, config, progress=progress, stdin=stdin, batch_size=batch_size).run(inputs)
+               stdin: BinaryIO | None = None, batch_size: int = 50, language: LanguageConfig | None = LanguageConfig(),
+               language_progress: LanguageProgress | None = None) -> IngestReport:
+        """Read files, folders, '-' (stdin) and URLs into the store and run the language layer over every article
+        not yet annotated (`language=None` skips it); see `IngestReport`."""
+        return Ingestor(self.store, config, progress=progress, stdin=stdin, batch_size=batch_size, language=language,
+                        language_progress=language_progress).run(inputs)
+
+    def annotate(self, language: LanguageConfig | None = None) -> LanguageReport:
+        """Run the language layer over the articles not yet annotated (all of them with `redo`)."""
+        return LanguageLayer(self.store, language or LanguageConfig()).run()
 
     def delete(self, ids: list[str]) -> list[str]:
         """Retract articles (ids or unique prefixes) and everything derived from them."""
@@ -65,6 +76,34 @@ class Sitrep:
         spans = [RemovedSpan(**s) for s in a["removed"]]
         return render_with_removed(a["text"], a["raw_text"], spans, mark)
 
+    def mentions(self, id_or_prefix: str, kind: str | None = None) -> list[Mention]:
+        """An article's actor, place and time mentions, in text order."""
+        aid = self.store.resolve_id(id_or_prefix)
+        return [m for m in self.store.mentions_of(aid) if kind is None or m.kind == kind]
+
+    def sentences(self, id_or_prefix: str) -> list[dict[str, Any]]:
+        a = self.article(id_or_prefix)
+        return [{"index": i, "start": s, "end": e, "text": a["text"][s:e]} for i, s, e in self.store.sentences_of(a["id"])]
+
+    def entities(self, kind: str | None = None, article: str | None = None, top: int = 20) -> list[dict[str, Any]]:
+        """The most mentioned actors, places and times (optionally of one kind, in one article)."""
+        aid = self.store.resolve_id(article) if article else None
+        return self.store.entities(kind, aid, top)
+
+    def annotated_text(self, id_or_prefix: str, kinds: tuple[str, ...] = ("actor", "place", "time")) -> str:
+        """The clean text with each mention marked [[text|kind: resolution]]."""
+        a = self.article(id_or_prefix)
+        text = a["text"]
+        out, pos = [], 0
+        for m in self.store.mentions_of(a["id"]):
+            if m.kind not in kinds or m.start < pos:
+                continue
+            out.append(text[pos:m.start])
+            out.append(f"[[{text[m.start:m.end]}|{m.kind}: {describe(m)}]]")
+            pos = m.end
+        out.append(text[pos:])
+        return "".join(out)
+
     def stats(self) -> dict[str, Any]:
         return self.store.stats()
 
@@ -77,52 +116,77 @@ class Sitrep:
 
         Returns the number of articles written. In CSV, lists and objects are JSON strings.
         """
+        return self._export(fmt, out, self.store.iter_articles, self.store.article_batches, ARTICLE_EXPORT_COLUMNS)
+
+    def export_mentions(self, fmt: str, out: IO[str] | str | None = None) -> int:
+        """Write every actor, place and time mention (resolved or not, with `reason`) as JSONL, CSV or Parquet."""
+        rows = lambda: (r for b in self.store.mention_batches() for r in b.to_pylist())  # noqa: E731
+        return self._export(fmt, out, rows, self.store.mention_batches, MENTION_EXPORT_COLUMNS)
+
+    def _export(self, fmt: str, out: IO[str] | str | None, rows: Any, batches: Any, columns: tuple[str, ...]) -> int:
         if fmt not in EXPORT_FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
         if fmt == "parquet":
             if not isinstance(out, (str, os.PathLike)):
                 raise ValueError("Parquet export needs an output file (-o FILE)")
-            return self._parquet(str(out))
+            return _parquet(str(out), batches(), columns)
         if isinstance(out, (str, os.PathLike)):
             with open(out, "w", encoding="utf-8", newline="") as fh:
-                return self._text_export(fmt, fh)
-        return self._text_export(fmt, out or io.StringIO())
+                return _text_export(fmt, fh, rows(), columns)
+        return _text_export(fmt, out or io.StringIO(), rows(), columns)
 
-    def _text_export(self, fmt: str, fh: IO[str]) -> int:
-        n = 0
-        writer = None
-        for row in self.store.iter_articles():
-            row["published"] = row["published"].isoformat() if row["published"] else None
-            if fmt == "jsonl":
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                if writer is None:
-                    writer = csv.DictWriter(fh, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-                                 for k, v in row.items()})
-            n += 1
-        if writer is None and fmt == "csv":
-            csv.writer(fh).writerow(ARTICLE_EXPORT_COLUMNS)
-        return n
 
-    def _parquet(self, path: str) -> int:
-        import pyarrow.parquet as pq
+def describe(m: Mention) -> str:
+    """A mention's resolution in a few words, for people."""
+    if m.reason and not (m.code or m.place_id or m.value):
+        return f"unresolved ({m.reason})"
+    if m.kind == "actor":
+        return f"{m.code or '?'} {m.name or ''}".strip()
+    if m.kind == "place":
+        return f"{m.name} ({m.place_kind}, {m.country or '-'})"
+    return f"{m.value} ({m.precision})" + (f" to {m.value_end}" if m.value_end else "")
 
-        n = 0
-        writer = None
-        try:
-            for batch in self.store.article_batches():
-                if writer is None:
-                    writer = pq.ParquetWriter(path, batch.schema)
-                writer.write_batch(batch)
-                n += batch.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:  # no rows: still write a file with the schema
-            import pyarrow as pa
 
-            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in ARTICLE_EXPORT_COLUMNS}), path)
-        return n
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _text_export(fmt: str, fh: IO[str], rows: Any, columns: tuple[str, ...]) -> int:
+    n = 0
+    writer = None
+    for row in rows:
+        row = {k: _jsonable(v) for k, v in row.items()}
+        if fmt == "jsonl":
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                             for k, v in row.items()})
+        n += 1
+    if writer is None and fmt == "csv":
+        csv.writer(fh).writerow(columns)
+    return n
+
+
+def _parquet(path: str, batches: Any, columns: tuple[str, ...]) -> int:
+    import pyarrow.parquet as pq
+
+    n = 0
+    writer = None
+    try:
+        for batch in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_batch(batch)
+            n += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no rows: still write a file with the schema
+        import pyarrow as pa
+
+        pq.write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), path)
+    return n
 

@@ -94,3 +94,59 @@ class Article:
         d = asdict(self)
         d["published"] = self.published.isoformat() if self.published else None
         return d
+
+
+@dataclass
+class Sentence:
+    """A sentence of an article's clean text: `start`/`end` are character offsets into `Article.text`."""
+
+    index: int
+    start: int
+    end: int
+
+
+@dataclass
+class Mention:
+    """An actor, place or time mention with its span in the clean text and its resolution (None when unresolved,
+    with `reason`). Actor fields: name, code, country, sector, wikidata, actor_id; place fields: name, place_id,
+    geonameid, country, lat, lon, place_kind, precision; time fields: value, precision, value_end, anchor."""
+
+    kind: str  # actor, place, time
+    text: str
+    start: int
+    end: int
+    sentence_index: int
+    name: str | None = None
+    code: str | None = None
+    country: str | None = None
+    sector: str | None = None
+    wikidata: str | None = None
+    actor_id: str | None = None  # our stable identity for the actor (dictionary id, composed code, or person key)
+    actor_kind: str | None = None  # country, capital, seat, igo, ngo, group, institution, role, person, composed
+    role: str | None = None
+    place_id: str | None = None
+    geonameid: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    place_kind: str | None = None
+    precision: str | None = None
+    value: str | None = None
+    value_end: str | None = None
+    anchor: str | None = None
+    reason: str | None = None
+    method: str | None = None  # dictionary, ner, composed, coreference, gazetteer, pattern
+    label: str | None = None  # the NER label, where NER found it
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Annotation:
+    """What the language layer produced for one article."""
+
+    article_id: str
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    tokens: int
+    model: str

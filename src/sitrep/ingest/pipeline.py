@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..model import Article, Document, Reject
+from ..nlp.layer import LanguageConfig, LanguageLayer
+from ..nlp.layer import Progress as LanguageProgress
 from ..store import Store
 from .article import build_article
 from .clean import Cleaner
@@ -38,6 +40,7 @@ class IngestReport:
     rejects: list[dict[str, str]] = field(default_factory=list)
     new_ids: list[str] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    language: dict[str, Any] | None = None  # what the language layer did (None when it did not run)
 
     MAX_LISTED = 100
 
@@ -53,10 +56,10 @@ class IngestReport:
         return {**self.counts(), "run_id": self.run_id, "seconds": round(self.seconds, 3),
                 "articles_per_second": round(self.new / self.seconds, 2) if self.seconds else None,
                 "rejects": self.rejects, "new_ids": self.new_ids[: self.MAX_LISTED],
-                "near_duplicate_index": self.index, "exit_code": self.exit_code}
+                "near_duplicate_index": self.index, "language": self.language, "exit_code": self.exit_code}
 
     def summary_line(self) -> str:
-        if self.items and self.items == self.unchanged:
+        if self.items and self.items == self.unchanged and not (self.language or {}).get("articles"):
             return f"nothing new: all {self.items} item(s) were already in the store"
         parts = [f"{self.new} new article(s)"]
         if self.near_duplicates:
@@ -64,7 +67,14 @@ class IngestReport:
         parts.append(f"{self.duplicates} exact duplicate(s)")
         parts.append(f"{self.unchanged} already present")
         parts.append(f"{self.rejected} rejected")
-        return f"{', '.join(parts)} ({self.items} item(s) in {self.seconds:.1f}s)"
+        line = f"{', '.join(parts)} ({self.items} item(s) in {self.seconds:.1f}s)"
+        if self.language and self.language.get("articles"):
+            lang = self.language
+            line += (f"; language layer: {lang['articles']} article(s), {lang['mentions']} mention(s), "
+                     f"{lang['workers']} worker(s), {lang['seconds']:.1f}s")
+            if lang.get("failed"):
+                line += f", {len(lang['failed'])} failed"
+        return line
 
 
 def raw_hash(doc: Document) -> str:
@@ -81,7 +91,8 @@ class Ingestor:
 
     def __init__(self, store: Store, config: IngestConfig | None = None, *, cleaner: Cleaner | None = None,
                  neardup: NearDupIndex | None = None, batch_size: int = 50, progress: Progress | None = None,
-                 stdin: BinaryIO | None = None, fetcher: Fetcher | None = None) -> None:
+                 stdin: BinaryIO | None = None, fetcher: Fetcher | None = None,
+                 language: LanguageConfig | None = None, language_progress: LanguageProgress | None = None) -> None:
         self.store = store
         self.config = config or IngestConfig()
         self.cleaner = cleaner or Cleaner()
@@ -89,6 +100,8 @@ class Ingestor:
         self.batch_size = batch_size
         self.progress = progress
         self.ctx = ReadContext(self.config, store.url_known, fetcher, stdin)
+        self.language = language
+        self.language_progress = language_progress
 
     def run(self, args: list[str], command: str = "ingest") -> IngestReport:
         store = self.store
@@ -121,6 +134,10 @@ class Ingestor:
         if store.fts_dirty():
             store.rebuild_fts()
         report.index = store.index_bytes()
+        if self.language is not None:
+            # the language layer annotates every article not yet done: this run's and any a killed run left
+            lang = LanguageLayer(store, self.language, self.language_progress).run(report.run_id)
+            report.language = lang.to_dict()
         report.seconds = time.perf_counter() - t0
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from ..model import Article, Reject
+from .language import LanguageQueries
 from .schema import MIGRATIONS
 
 DEFAULT_DB = "sitrep.duckdb"
@@ -55,7 +56,7 @@ def _fts_extension() -> str:
     return str(found[0])
 
 
-class Store:
+class Store(LanguageQueries):
     """One open DuckDB database. Use as a context manager; writers hold the file exclusively."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -365,6 +366,7 @@ class Store:
         out["reject_reasons"] = dict(q("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
         out["removed_boilerplate_chars"] = q("SELECT coalesce(sum(length(raw_text) - length(text)), 0) FROM articles").fetchone()[0]
         out["near_duplicate_index"] = self.index_bytes()
+        out["language"] = self.language_stats()
         out["schema_version"] = self.schema_version()
         out["runs"] = q("SELECT count(*) FROM runs").fetchone()[0]
         return out
@@ -387,6 +389,7 @@ class Store:
                         self.con.execute("UPDATE articles SET duplicate_of = ? WHERE list_contains(?, id)", [head, rest])
                 for table, col in (("lsh_bands", "article_id"), ("minhash", "article_id"), ("items", "article_id")):
                     self.con.execute(f"DELETE FROM {table} WHERE {col} = ?", [aid])
+                self.delete_language(aid)
                 self.con.execute("DELETE FROM articles WHERE id = ?", [aid])
                 done.append(aid)
         if done:

@@ -82,4 +82,61 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
         ],
     ),
+    (
+        2,
+        "language layer: sentences, mentions, actor identities, annotation markers",
+        [
+            """
+            CREATE TABLE sentences (
+                article_id VARCHAR NOT NULL,
+                idx INTEGER NOT NULL,
+                start_char INTEGER NOT NULL,      -- offsets into articles.text
+                end_char INTEGER NOT NULL,
+                PRIMARY KEY (article_id, idx)
+            )
+            """,
+            """
+            CREATE TABLE mentions (
+                article_id VARCHAR NOT NULL,
+                idx INTEGER NOT NULL,
+                kind VARCHAR NOT NULL,            -- actor, place, time
+                text VARCHAR NOT NULL,
+                start_char INTEGER NOT NULL,      -- offsets into articles.text
+                end_char INTEGER NOT NULL,
+                sentence_index INTEGER NOT NULL,
+                name VARCHAR, code VARCHAR, country VARCHAR, sector VARCHAR, wikidata VARCHAR,
+                actor_id VARCHAR, actor_kind VARCHAR, role VARCHAR,
+                place_id VARCHAR, geonameid BIGINT, lat DOUBLE, lon DOUBLE, place_kind VARCHAR,
+                precision VARCHAR, value VARCHAR, value_end VARCHAR, anchor VARCHAR,
+                reason VARCHAR,                   -- why the mention is unresolved
+                method VARCHAR, label VARCHAR,
+                PRIMARY KEY (article_id, idx)
+            )
+            """,
+            "CREATE INDEX mentions_kind ON mentions (kind)",
+            "CREATE INDEX mentions_actor ON mentions (actor_id)",
+            # Identities of people the dictionary does not know, shared across articles (spelling variants
+            # of one name link to one identity through `block`, a consonant skeleton of the surname).
+            """
+            CREATE TABLE person_identities (
+                id VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                country VARCHAR,
+                block VARCHAR NOT NULL
+            )
+            """,
+            "CREATE INDEX person_identities_block ON person_identities (block)",
+            """
+            CREATE TABLE annotated (
+                article_id VARCHAR PRIMARY KEY,
+                model VARCHAR NOT NULL,
+                knowledge VARCHAR NOT NULL,       -- hash of the actor and place files used
+                tokens INTEGER NOT NULL,
+                mentions INTEGER NOT NULL,
+                run_id INTEGER,
+                annotated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )
+            """,
+        ],
+    ),
 ]

@@ -1,0 +1,458 @@
+"""The annotator: runs spaCy over article texts and turns each Doc into sentences and resolved actor, place and
+time mentions with character offsets into the clean text. One instance per worker process; no shared state.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ..model import Annotation, Mention, Sentence
+from ..resources import load_toml
+from ..resolve.knowledge import ActorEntry, Knowledge, fold
+from ..resolve.matcher import Match, PhraseIndex
+from ..resolve.places import Gazetteer
+from .models import DEFAULT_MODEL, load_model, model_version
+from .timex import find_times, resolve
+
+ORG_KINDS = {"igo", "ngo", "group", "institution", "seat"}
+
+
+@dataclass
+class Atom:
+    """A stretch of tokens that names something: a dictionary match, an NER entity, or both."""
+
+    start: int
+    end: int
+    entry: ActorEntry | None = None  # actor dictionary entry
+    adj: ActorEntry | None = None  # the entry a demonym denotes ("French" -> France)
+    place_id: str | None = None  # supplement place
+    label: str | None = None  # NER label
+    inner: list["Atom"] = field(default_factory=list)  # matches inside an NER entity
+
+
+@dataclass
+class Cluster:
+    """Within one article: one person, with the mentions that name them."""
+
+    name: str
+    mention: Mention
+    surname: str
+
+
+class Annotator:
+    def __init__(self, model: str = DEFAULT_MODEL, *, actor_files: Iterable[str] = (), place_files: Iterable[str] = (),
+                 nlp: Any = None, batch_size: int = 32) -> None:
+        self.nlp = nlp if nlp is not None else load_model(model)
+        self.model = model_version(self.nlp)
+        self.kb = Knowledge(actor_files, place_files)
+        self.gaz = Gazetteer(self.kb)
+        tok = self.nlp.tokenizer
+        self.index = PhraseIndex(self.kb.phrases(), lambda s: [t.text for t in tok(s)])
+        self.cues = load_toml("resolve.toml")
+        self.loc_preps = set(self.cues["locative_prepositions"])
+        self.motion = set(self.cues["motion_words"])
+        self.actor_deps = set(self.cues["actor_dependencies"])
+        self.actor_preps = set(self.cues["actor_prepositions"])
+        self.glue = set(self.cues["chain_glue"])
+        self.actor_labels = set(self.cues["actor_labels"])
+        self.place_labels = set(self.cues["place_labels"])
+        self.batch_size = batch_size
+
+    # -- entry points -------------------------------------------------------------------------
+    def annotate_many(self, items: Iterable[tuple[str, str, date | None]]) -> Iterator[Annotation]:
+        """(article_id, clean text, publication date) -> Annotation, streaming through nlp.pipe."""
+        def texts() -> Iterator[tuple[str, tuple[str, date | None]]]:
+            for aid, text, published in items:
+                yield text, (aid, published)
+        for doc, (aid, published) in self.nlp.pipe(texts(), as_tuples=True, batch_size=self.batch_size):
+            yield self.annotate_doc(doc, aid, published)
+
+    def annotate(self, text: str, published: date | None = None, article_id: str = "") -> Annotation:
+        return self.annotate_doc(self.nlp(text), article_id, published)
+
+    # -- one document -------------------------------------------------------------------------
+    def annotate_doc(self, doc: Any, article_id: str, published: date | None) -> Annotation:
+        sents = [Sentence(i, s.start_char, s.end_char) for i, s in enumerate(doc.sents)]
+        starts = [s.start for s in sents]
+        atoms = self._atoms(doc)
+        context = self._context_countries(atoms)
+        chains = self._chains(doc, atoms)
+        mentions: list[Mention] = []
+        clusters: list[Cluster] = []
+        for chain in chains:
+            m = self._resolve_chain(doc, chain, context, published, clusters)
+            if m is None:
+                continue
+            m.sentence_index = max(0, bisect.bisect_right(starts, m.start) - 1)
+            mentions.append(m)
+        mentions.extend(self._times(doc, sents, mentions, published))
+        mentions.sort(key=lambda m: (m.start, m.end))
+        return Annotation(article_id, sents, mentions, len(doc), self.model)
+
+    # -- atoms: dictionary matches and NER entities -------------------------------------------
+    def _atom_from_match(self, m: Match, when: date | None = None) -> Atom:
+        actor_ids = [i for k, i in m.refs if k == "actor"]
+        adj_ids = [i for k, i in m.refs if k == "adj"]
+        place_ids = [i for k, i in m.refs if k == "place"]
+        entry = self.kb.pick(actor_ids, when) if actor_ids else None
+        adj = self.kb.actors.get(adj_ids[0]) if adj_ids else None
+        return Atom(m.start, m.end, entry, adj, place_ids[0] if place_ids else None)
+
+    def _atoms(self, doc: Any) -> list[Atom]:
+        words = [t.text for t in doc]
+        matches = [self._atom_from_match(m) for m in self.index.find(words)]
+        ents = [e for e in doc.ents if e.label_ in self.actor_labels or e.label_ in self.place_labels]
+        out: list[Atom] = []
+        used: set[int] = set()
+        for e in ents:
+            inside = [a for a in matches if a.start >= e.start and a.end <= e.end]
+            overlapping = [a for a in matches if a.start < e.end and a.end > e.start]
+            if any(a.start <= e.start and a.end >= e.end for a in overlapping):
+                for a in overlapping:
+                    a.label = a.label or e.label_
+                continue  # a dictionary name covers the entity: the dictionary wins
+            if len(overlapping) > len(inside):
+                continue  # the entity cuts through a dictionary name (e.g. "Ain al" of "Ain al-Asad"): trust the name
+            atom = Atom(e.start, e.end, label=e.label_, inner=inside)
+            persons = [a for a in inside if a.entry is not None and a.entry.kind == "person"]
+            if e.label_ == "PERSON" and persons:
+                atom.entry = persons[-1].entry
+                atom.inner = [a for a in inside if a is not persons[-1]]
+            for a in inside:
+                used.add(id(a))
+            out.append(atom)
+        out.extend(a for a in matches if id(a) not in used)
+        out.sort(key=lambda a: a.start)
+        # an entity that starts with modifiers we know ("French Foreign Minister X" tagged as one PERSON) is split
+        return out
+
+    def _context_countries(self, atoms: list[Atom]) -> set[str]:
+        ctx: set[str] = set()
+        for a in atoms:
+            for e in (a.entry, a.adj, *[i.entry for i in a.inner], *[i.adj for i in a.inner]):
+                if e is not None and e.country:
+                    ctx.add(e.country)
+            if a.place_id and a.place_id in self.kb.places and self.kb.places[a.place_id].country:
+                ctx.add(self.kb.places[a.place_id].country)  # type: ignore[arg-type]
+        return ctx
+
+    def _chains(self, doc: Any, atoms: list[Atom]) -> list[list[Atom]]:
+        chains: list[list[Atom]] = []
+        for a in atoms:
+            if chains:
+                prev = chains[-1][-1]
+                gap = [t.text for t in doc[prev.end:a.start]]
+                same_sent = doc[prev.start].sent.start == doc[a.start].sent.start
+                if same_sent and all(g in self.glue for g in gap) and self._joinable(prev, a):
+                    chains[-1].append(a)
+                    continue
+            chains.append([a])
+        return chains
+
+    @staticmethod
+    def _joinable(prev: Atom, nxt: Atom) -> bool:
+        """Whether `prev` modifies `nxt` in one noun phrase ("French" + "Foreign Minister" + "Le Drian")."""
+        if prev.place_id and not prev.entry:
+            return False
+        if prev.label in ("GPE", "LOC", "FAC") and nxt.label in ("GPE", "LOC", "FAC"):
+            return False  # "ERBIL, Kurdistan Region" is two places
+        if prev.entry is not None and prev.entry.kind == "person":
+            return False
+        return nxt.place_id is None or nxt.entry is not None
+
+    # -- resolving a chain ----------------------------------------------------------------------
+    def _span_text(self, doc: Any, start: int, end: int) -> tuple[str, int, int]:
+        span = doc[start:end]
+        return span.text, span.start_char, span.end_char
+
+    def _resolve_chain(self, doc: Any, chain: list[Atom], context: set[str], published: date | None,
+                       clusters: list[Cluster]) -> Mention | None:
+        head = chain[-1]
+        mods = chain[:-1] + head.inner
+        text, s, e = self._span_text(doc, chain[0].start, head.end)
+        span = doc[head.start:head.end]
+        # places named by our supplement (bases, regions, crossings)
+        if head.place_id and head.entry is None:
+            return self._place_mention(text, s, e, self.kb.places[head.place_id], "dictionary", head.label)
+        entry = head.entry
+        if entry is not None and published is not None and entry.kind == "person":
+            ids = [i for k, i in self._refs_for(doc, head) if k == "actor"]
+            entry = self.kb.pick(ids, published) or entry
+        # a bare country or capital: actor or place, by syntax
+        if entry is not None and entry.kind in ("country", "capital") and not mods:
+            if self._is_locative(span, entry.kind):
+                return self._place_for(text, s, e, entry, context, head.label)
+            return self._actor_mention(text, s, e, entry, "dictionary", head.label)
+        if entry is not None and entry.kind != "role":
+            m = self._actor_mention(text, s, e, entry, "dictionary", head.label)
+            if entry.kind == "person":
+                self._cluster(m, clusters, entry.name)
+            return m
+        # a demonym on its own: the country acts ("Iranian attacks", "the French")
+        if entry is None and head.adj is not None and head.label not in ("PERSON", "ORG") and not mods:
+            return self._actor_mention(text, s, e, head.adj, "demonym", head.label)
+        # composed: a role or unknown name, with modifiers that give the country and the sector
+        country, sector, org = self._from_modifiers(mods)
+        if head.label == "PERSON" and entry is None:
+            return self._person(doc, text, s, e, span, country, sector, org, clusters)
+        if entry is not None and entry.kind == "role":
+            if org is not None:
+                return self._actor_mention(text, s, e, org, "composed", head.label)
+            if country is None:
+                country2, sector2, org2 = self._from_context(doc, span)
+                country = country2
+                if org2 is not None:
+                    return self._actor_mention(text, s, e, org2, "composed", head.label)
+            if country is None:
+                found = self._role_coreference(doc, head, entry, clusters)
+                if found is not None:
+                    m = Mention("actor", text, s, e, 0, **_actor_fields(found), method="coreference", label=head.label)
+                    m.role = entry.name
+                    return m
+            return self._composed(text, s, e, country, entry.sector, entry.name, head.label)
+        if head.label in self.place_labels:
+            return self._place_by_name(text, s, e, span.text, context, head.label)
+        if head.label in ("ORG", "NORP"):
+            if org is not None:
+                return self._actor_mention(text, s, e, org, "composed", head.label)
+            if country and sector:
+                return self._composed(text, s, e, country, sector, None, head.label)
+            m = Mention("actor", text, s, e, 0, method="ner", label=head.label,
+                        reason="organisation or group not in the actor dictionary")
+            if country:
+                m.country, m.code = country, country
+            return m
+        return None
+
+    def _refs_for(self, doc: Any, atom: Atom) -> list[tuple[str, str]]:
+        found = self.index.find([t.text for t in doc[atom.start:atom.end]])
+        return [r for m in found for r in m.refs] if found else []
+
+    def _from_modifiers(self, mods: list[Atom]) -> tuple[str | None, str | None, ActorEntry | None]:
+        """Country, sector and organisation given by the modifiers of a phrase, the nearest one first."""
+        country = sector = None
+        org = None
+        for a in reversed(mods):
+            e = a.entry
+            if e is not None and e.kind in ORG_KINDS and org is None:
+                org = e
+            if country is None:
+                if e is not None and e.country and e.kind in ("country", "capital", "institution", "seat", "person"):
+                    country = e.country
+                elif a.adj is not None and a.adj.country:
+                    country = a.adj.country
+            if sector is None and e is not None and e.kind == "role" and e.sector:
+                sector = e.sector
+        return country, sector, org
+
+    def _from_context(self, doc: Any, span: Any) -> tuple[str | None, str | None, ActorEntry | None]:
+        """Country from "of X" after a role ("the parliament of Iraq") or an appositive."""
+        root = span.root
+        for child in root.children:
+            if child.dep_ == "prep" and child.lower_ in ("of", "for", "in"):
+                for obj in child.children:
+                    if obj.dep_ == "pobj":
+                        mods = self._atoms_in(doc, obj.left_edge.i, obj.right_edge.i + 1)
+                        c, s, o = self._from_modifiers(mods)
+                        if c or o:
+                            return c, s, o
+        return None, None, None
+
+    def _atoms_in(self, doc: Any, start: int, end: int) -> list[Atom]:
+        words = [t.text for t in doc[start:end]]
+        out = []
+        for m in self.index.find(words):
+            a = self._atom_from_match(Match(m.start + start, m.end + start, m.refs))
+            if a.entry is not None and a.entry.kind in ("country", "capital") and a.adj is None:
+                a.adj = a.entry  # a country named inside a modifier acts as its demonym
+            out.append(a)
+        return out
+
+    def _person(self, doc: Any, text: str, s: int, e: int, span: Any, country: str | None, sector: str | None,
+                org: ActorEntry | None, clusters: list[Cluster]) -> Mention:
+        # appositions and the noun a name is apposed to: "Jonathan Hoffman, spokesperson for the Department of Defense"
+        root = span.root
+        extra: list[Atom] = []
+        for child in root.children:
+            if child.dep_ == "appos":
+                extra += self._atoms_in(doc, child.left_edge.i, child.right_edge.i + 1)
+        if root.dep_ == "appos" and root.head.i < span.start:
+            h = root.head
+            extra += self._atoms_in(doc, h.left_edge.i, h.i + 1)
+        if extra:
+            c2, s2, o2 = self._from_modifiers(extra)
+            country, sector, org = country or c2, sector or s2, org or o2
+        name = span.text
+        m = Mention("actor", text, s, e, 0, name=name, method="ner", label="PERSON", actor_kind="person")
+        same = self._cluster(m, clusters, name)
+        if same is not None and same.mention is not m:
+            src = same.mention
+            m.country, m.sector, m.code = src.country, src.sector, src.code
+            m.name, m.wikidata, m.actor_id, m.role = src.name, src.wikidata, src.actor_id, src.role
+            m.method = "coreference"
+            if m.code is None and (country or org):
+                self._fill_person(m, country, sector, org)
+            return m
+        self._fill_person(m, country, sector, org)
+        return m
+
+    def _fill_person(self, m: Mention, country: str | None, sector: str | None, org: ActorEntry | None) -> None:
+        if org is not None:
+            m.country = org.country
+            m.sector = org.sector
+            m.code = org.code
+        else:
+            m.country, m.sector = country, sector
+            m.code = (country or "") + (sector or "") or None
+        m.actor_id = m.actor_id or "person:" + re.sub(r"[^a-z0-9]+", "-", fold(m.name or m.text)).strip("-")
+        if m.code is None:
+            m.reason = "unknown person: the text gives no role or nationality"
+        elif m.method == "ner":
+            m.method = "composed"
+
+    def _cluster(self, m: Mention, clusters: list[Cluster], name: str) -> Cluster | None:
+        folded = fold(name)
+        surname = folded.split()[-1] if folded.split() else folded
+        for c in reversed(clusters):
+            if m.actor_id and c.mention.actor_id == m.actor_id:
+                return c
+            if len(folded.split()) == 1:
+                if fuzz.ratio(surname, c.surname) >= 88:
+                    return c
+            elif fuzz.token_sort_ratio(folded, fold(c.name)) >= 85 or (
+                    fuzz.ratio(surname, c.surname) >= 88 and fuzz.ratio(folded.split()[0], fold(c.name).split()[0]) >= 70):
+                return c
+        if len(folded.split()) >= 1:
+            c = Cluster(name, m, surname)
+            clusters.append(c)
+            return c
+        return None
+
+    def _role_coreference(self, doc: Any, head: Atom, role: ActorEntry, clusters: list[Cluster]) -> Mention | None:
+        """"the minister" after "Foreign Minister Jean-Yves Le Drian": the latest person holding that role."""
+        if head.start == 0 or doc[head.start - 1].lower_ not in ("the", "this"):
+            return None
+        rname = fold(role.name)
+        for c in reversed(clusters):
+            r = fold(c.mention.role or "")
+            if r and (rname in r or r in rname):
+                return c.mention
+        return None
+
+    def _actor_mention(self, text: str, s: int, e: int, entry: ActorEntry, method: str, label: str | None) -> Mention:
+        m = Mention("actor", text, s, e, 0, method=method, label=label)
+        m.name, m.code, m.country, m.sector = entry.name, entry.code, entry.country, entry.sector
+        m.wikidata, m.actor_id, m.actor_kind, m.role = entry.wikidata, entry.id, entry.kind, entry.role
+        if entry.kind == "capital" or entry.kind == "seat":
+            m.name = self.kb.composed_name(entry.country, entry.sector)
+            m.actor_id = entry.code
+        if entry.kind == "country" and entry.code:
+            m.actor_id = entry.code
+        return m
+
+    def _composed(self, text: str, s: int, e: int, country: str | None, sector: str | None, role: str | None,
+                  label: str | None) -> Mention:
+        m = Mention("actor", text, s, e, 0, method="composed", label=label, actor_kind="composed", role=role)
+        m.country, m.sector = country, sector
+        m.code = ((country or "") + (sector or "")) or None
+        m.name = self.kb.composed_name(country, sector)
+        m.actor_id = m.code
+        if country is None:
+            m.reason = "the text names a role but not whose"
+        return m
+
+    # -- places ------------------------------------------------------------------------------------
+    def _is_locative(self, span: Any, kind: str) -> bool:
+        root = span.root
+        while root.dep_ == "conj" and root.head is not root:
+            root = root.head
+        if root.dep_ == "pobj":
+            prep = root.head
+            if prep.lower_ in self.loc_preps:
+                return True
+            if prep.lower_ == "to":
+                return prep.head.lower_ in self.motion
+            return False
+        if kind == "capital":
+            return root.dep_ not in self.actor_deps
+        return root.dep_ in ("npadvmod",) or (root.dep_ == "ROOT" and root.pos_ == "PROPN")
+
+    def _place_for(self, text: str, s: int, e: int, entry: ActorEntry, context: set[str], label: str | None) -> Mention:
+        if entry.kind == "country":
+            p = self.kb.country_place.get(entry.country or "")
+            if p is not None:
+                return self._place_mention(text, s, e, p, "dictionary", label)
+        return self._place_by_name(text, s, e, text, context | {entry.country or ""}, label)
+
+    def _place_by_name(self, text: str, s: int, e: int, name: str, context: set[str], label: str | None) -> Mention:
+        choice = self.gaz.choose(name, context)
+        if choice.place is None and name.isupper():
+            choice = self.gaz.choose(name.title(), context)
+        if choice.place is None:
+            return Mention("place", text, s, e, 0, method="gazetteer", label=label, reason=choice.reason)
+        return self._place_mention(text, s, e, choice.place, "gazetteer", label)
+
+    def _place_mention(self, text: str, s: int, e: int, p: Any, method: str, label: str | None) -> Mention:
+        m = Mention("place", text, s, e, 0, method=method, label=label)
+        m.name, m.place_id, m.geonameid, m.country = p.name, p.place_id, p.geonameid, p.country
+        m.lat, m.lon, m.place_kind = p.lat, p.lon, p.kind
+        m.precision = self.cues["precision"].get(p.kind, "site")
+        return m
+
+    # -- times -------------------------------------------------------------------------------------
+    def _times(self, doc: Any, sents: list[Sentence], mentions: list[Mention], published: date | None) -> list[Mention]:
+        out: list[Mention] = []
+        text = doc.text
+        places_by_sent: dict[int, Mention] = {}
+        for m in mentions:
+            if m.kind == "place" and m.place_id and m.sentence_index not in places_by_sent:
+                places_by_sent[m.sentence_index] = m
+        for sent in sents:
+            stext = text[sent.start:sent.end]
+            for expr in find_times(stext):
+                s, e = sent.start + expr.start, sent.start + expr.end
+                tense = self._tense(doc, s, e)
+                place = places_by_sent.get(sent.index)
+                zone = self.gaz.zone_of(self.gaz.by_id.get(place.place_id)) if place and place.place_id else None
+                v = resolve(expr, published, tense, zone, self.gaz.city_zone)
+                m = Mention("time", text[s:e], s, e, sent.index, method="pattern")
+                m.value, m.precision, m.value_end, m.reason = v.value, v.precision, v.end, v.reason
+                m.anchor = v.anchor
+                out.append(m)
+        return out
+
+    @staticmethod
+    def _tense(doc: Any, start: int, end: int) -> str | None:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return None
+        tok = span.root
+        for _ in range(6):
+            if tok.pos_ in ("VERB", "AUX") or tok.dep_ == "ROOT":
+                break
+            tok = tok.head
+        for child in tok.children:
+            if child.dep_ in ("aux", "auxpass") and child.lower_ in ("will", "'ll", "shall", "wo"):
+                return "future"
+            if child.dep_ == "aux" and child.lower_ in ("would", "could", "might", "may"):
+                return None
+        if tok.tag_ in ("VBD", "VBN"):
+            return "past"
+        if tok.tag_ == "VBG":
+            for child in tok.children:
+                if child.dep_ == "aux" and child.tag_ == "VBD":
+                    return "past"
+        if tok.tag_ in ("VBZ", "VBP"):
+            return "present"
+        return None
+
+
+def _actor_fields(m: Mention) -> dict[str, Any]:
+    return {"name": m.name, "code": m.code, "country": m.country, "sector": m.sector, "wikidata": m.wikidata,
+            "actor_id": m.actor_id, "actor_kind": m.actor_kind}

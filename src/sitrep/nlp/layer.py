@@ -1,0 +1,219 @@
+"""Running the language layer over the articles a store has not annotated yet: in this process or in worker
+processes (each loads the model and the knowledge once), with one writer, the store, in this process.
+
+Each batch's sentences, mentions and "annotated" marker are written in one transaction, so a killed run
+resumes with the articles that were not finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ..model import Annotation
+from ..resolve.knowledge import fold
+from ..resolve.tables import config_dir, package_tables
+from .models import DEFAULT_MODEL
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LanguageConfig:
+    model: str = DEFAULT_MODEL
+    workers: int | None = None  # None: one process for small jobs, else one per core
+    actor_files: tuple[str, ...] = ()
+    place_files: tuple[str, ...] = ()
+    batch_size: int = 16  # articles per task and per write transaction
+    redo: bool = False  # re-annotate articles done with another model or other knowledge files
+
+
+@dataclass
+class LanguageReport:
+    articles: int = 0
+    tokens: int = 0
+    mentions: int = 0
+    workers: int = 1
+    seconds: float = 0.0
+    model: str = ""
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"articles": self.articles, "tokens": self.tokens, "mentions": self.mentions, "workers": self.workers,
+                "seconds": round(self.seconds, 3), "model": self.model, "failed": self.failed,
+                "tokens_per_second": round(self.tokens / self.seconds) if self.seconds else None}
+
+
+def knowledge_hash(cfg: LanguageConfig) -> str:
+    """Identity of the knowledge files in use (package, user folder, --actors/--places)."""
+    h = hashlib.sha256()
+    for folder in ("actors", "places"):
+        for name, text in package_tables(folder):
+            h.update(name.encode())
+            h.update(text.encode())
+        user = config_dir() / folder
+        if user.is_dir():
+            for p in sorted(user.glob("*.tsv")):
+                h.update(p.read_bytes())
+    for p in (*cfg.actor_files, *cfg.place_files):
+        with open(p, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+# -- worker side: one Annotator per process -----------------------------------------------------------
+_ANNOTATOR: Any = None
+
+
+def _init_worker(model: str, actor_files: tuple[str, ...], place_files: tuple[str, ...]) -> None:
+    global _ANNOTATOR  # per-process cache of the loaded model, set once by the pool initializer
+    from .annotate import Annotator
+
+    _ANNOTATOR = Annotator(model, actor_files=actor_files, place_files=place_files)
+
+
+def _annotate_batch(batch: list[tuple[str, str, date | None]]) -> list[Annotation | tuple[str, str]]:
+    return list(annotate_items(_ANNOTATOR, batch))
+
+
+def annotate_items(annotator: Any, batch: list[tuple[str, str, date | None]]) -> Iterator[Annotation | tuple[str, str]]:
+    """Annotate a batch; an article that fails yields (id, error) instead of sinking the batch."""
+    try:
+        yield from annotator.annotate_many(batch)
+        return
+    except Exception:  # noqa: BLE001 - retry one by one to isolate the bad article
+        pass
+    for aid, text, published in batch:
+        try:
+            yield annotator.annotate(text, published, aid)
+        except Exception as exc:  # noqa: BLE001
+            yield (aid, f"{type(exc).__name__}: {exc}"[:500])
+
+
+def surname_block(name: str) -> str:
+    """A consonant skeleton of the surname: Soleimani, Suleimani and Soleymani share 'slmn'."""
+    parts = fold(name).split()
+    last = re.sub(r"[^a-z]", "", parts[-1] if parts else "")
+    last = re.sub(r"^(al|el)(?=[a-z]{3})", "", last)
+    skel = re.sub(r"[aeiouyhw]", "", last[1:])
+    skel = re.sub(r"(.)\1+", r"\1", (last[:1] + skel))
+    return skel[:5] or last
+
+
+class LanguageLayer:
+    def __init__(self, store: Any, config: LanguageConfig | None = None, progress: Progress | None = None) -> None:
+        self.store = store
+        self.config = config or LanguageConfig()
+        self.progress = progress
+
+    def run(self, run_id: int | None = None, annotator: Any = None) -> LanguageReport:
+        cfg = self.config
+        t0 = time.perf_counter()
+        knowledge = knowledge_hash(cfg)
+        from .models import load_model, model_version
+
+        report = LanguageReport()
+        model_id = None
+        if cfg.redo:
+            model_id = model_version(load_model(cfg.model)) if annotator is None else annotator.model
+        ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
+        if not ids:
+            return report
+        workers = cfg.workers or (1 if len(ids) < 64 else (os.cpu_count() or 1))
+        workers = max(1, min(workers, (len(ids) + cfg.batch_size - 1) // cfg.batch_size))
+        report.workers = workers
+        batches = (ids[i:i + cfg.batch_size] for i in range(0, len(ids), cfg.batch_size))
+        if workers == 1:
+            if annotator is None:
+                from .annotate import Annotator
+
+                annotator = Annotator(cfg.model, actor_files=cfg.actor_files, place_files=cfg.place_files)
+            results: Iterable[list[Any]] = (list(annotate_items(annotator, self.store.texts_for(b))) for b in batches)
+            self._write_all(results, knowledge, run_id, report, len(ids))
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(cfg.model, cfg.actor_files, cfg.place_files)) as pool:
+                self._write_all(self._pooled(pool, batches, workers), knowledge, run_id, report, len(ids))
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _pooled(self, pool: ProcessPoolExecutor, batches: Iterator[list[str]], workers: int) -> Iterator[list[Any]]:
+        """Keep at most two batches per worker in flight (bounded memory), yielding results as they finish."""
+        inflight: list[Future[Any]] = []
+        exhausted = False
+        while True:
+            while not exhausted and len(inflight) < 2 * workers:
+                b = next(batches, None)
+                if b is None:
+                    exhausted = True
+                    break
+                inflight.append(pool.submit(_annotate_batch, self.store.texts_for(b)))
+            if not inflight:
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for f in [f for f in inflight if f in done]:
+                inflight.remove(f)
+                yield f.result()
+
+    def _write_all(self, results: Iterable[list[Any]], knowledge: str, run_id: int | None,
+                   report: LanguageReport, total: int) -> None:
+        for result in results:
+            anns = [r for r in result if isinstance(r, Annotation)]
+            for r in result:
+                if not isinstance(r, Annotation):
+                    report.failed.append({"article_id": r[0], "error": r[1]})
+            self.store.begin()
+            try:
+                for a in anns:
+                    self._link_people(a)
+                self.store.put_annotations(anns, knowledge, run_id)
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                raise
+            for a in anns:
+                report.articles += 1
+                report.tokens += a.tokens
+                report.mentions += len(a.mentions)
+                report.model = a.model
+            if self.progress:
+                self.progress(report.articles, total)
+
+    def _link_people(self, ann: Annotation) -> None:
+        """Give people the dictionary does not know one identity across articles (spelling variants included)."""
+        local: dict[str, str] = {}
+        for m in ann.mentions:
+            if m.kind != "actor" or not (m.actor_id or "").startswith("person:"):
+                continue
+            key = m.actor_id or ""
+            if key in local:
+                m.actor_id = local[key]
+                continue
+            name = m.name or m.text
+            block = surname_block(name)
+            best = None
+            for pid, pname, pcountry in self.store.person_identity(key, name, m.country, block):
+                if m.country and pcountry and m.country != pcountry:
+                    continue
+                score = fuzz.token_sort_ratio(fold(name), fold(pname))
+                if pid == key:
+                    score = 101
+                if score >= 85 and (best is None or score > best[0]):
+                    best = (score, pid, pname)
+            if best is None:
+                self.store.add_person_identity(key, name, m.country, block)
+                local[key] = key
+            else:
+                local[key] = best[1]
+                m.actor_id = best[1]
+                m.name = best[2]

