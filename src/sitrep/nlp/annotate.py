@@ -36,6 +36,42 @@ class Atom:
     inner: list["Atom"] = field(default_factory=list)  # matches inside an NER entity
 
 
+CHUNK_CHARS = 20_000
+
+
+def split_text(text: str, limit: int) -> list[tuple[int, str]]:
+    """(offset, piece) pieces of at most `limit` characters, cut after a blank line, a line end or a full stop."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while len(text) - pos > limit:
+        window = text[pos:pos + limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(". ")
+        cut = cut + 1 if cut >= limit // 4 else limit
+        out.append((pos, text[pos:pos + cut]))
+        pos += cut
+    out.append((pos, text[pos:]))
+    return out
+
+
+@dataclass
+class _State:
+    """What one article accumulates while its chunks go through spaCy."""
+
+    article_id: str
+    published: date | None
+    sentences: list[Sentence] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    clusters: list["Cluster"] = field(default_factory=list)
+    context: set[str] = field(default_factory=set)
+    tokens: int = 0
+
+    def finish(self, text: str, model: str) -> Annotation:
+        self.mentions.sort(key=lambda m: (m.start, m.end))
+        return Annotation(self.article_id, self.sentences, self.mentions, self.tokens, model)
+
+
 @dataclass
 class Cluster:
     """Within one article: one person, with the mentions that name them."""
@@ -66,34 +102,50 @@ class Annotator:
 
     # -- entry points -------------------------------------------------------------------------
     def annotate_many(self, items: Iterable[tuple[str, str, date | None]]) -> Iterator[Annotation]:
-        """(article_id, clean text, publication date) -> Annotation, streaming through nlp.pipe."""
-        def texts() -> Iterator[tuple[str, tuple[str, date | None]]]:
+        """(article_id, clean text, publication date) -> Annotation, streaming through nlp.pipe.
+
+        Long texts go through spaCy in chunks of at most `CHUNK_CHARS` (cut at paragraph or line ends), so memory
+        stays flat whatever a page holds; offsets, sentence numbers and within-article coreference carry across.
+        """
+        def chunks() -> Iterator[tuple[str, tuple[str, str, date | None, int, bool]]]:
             for aid, text, published in items:
-                yield text, (aid, published)
-        for doc, (aid, published) in self.nlp.pipe(texts(), as_tuples=True, batch_size=self.batch_size):
-            yield self.annotate_doc(doc, aid, published)
+                parts = split_text(text, CHUNK_CHARS)
+                for n, (off, part) in enumerate(parts):
+                    yield part, (aid, text, published, off, n == len(parts) - 1)
+        state: _State | None = None
+        for doc, (aid, text, published, off, last) in self.nlp.pipe(chunks(), as_tuples=True, batch_size=self.batch_size):
+            if state is None or state.article_id != aid:
+                state = _State(aid, published)
+            self._annotate_chunk(doc, off, state)
+            if last:
+                yield state.finish(text, self.model)
+                state = None
 
     def annotate(self, text: str, published: date | None = None, article_id: str = "") -> Annotation:
-        return self.annotate_doc(self.nlp(text), article_id, published)
+        return next(self.annotate_many([(article_id, text, published)]))
 
-    # -- one document -------------------------------------------------------------------------
-    def annotate_doc(self, doc: Any, article_id: str, published: date | None) -> Annotation:
-        sents = [Sentence(i, s.start_char, s.end_char) for i, s in enumerate(doc.sents)]
-        starts = [s.start for s in sents]
+    # -- one chunk of a document ---------------------------------------------------------------------
+    def _annotate_chunk(self, doc: Any, offset: int, st: "_State") -> None:
+        first = len(st.sentences)
+        sents = [Sentence(first + i, offset + s.start_char, offset + s.end_char) for i, s in enumerate(doc.sents)]
+        local = [Sentence(x.index, x.start - offset, x.end - offset) for x in sents]
+        starts = [x.start for x in local]
         atoms = self._atoms(doc)
-        context = self._context_countries(atoms)
-        chains = self._chains(doc, atoms)
+        st.context |= self._context_countries(atoms)
         mentions: list[Mention] = []
-        clusters: list[Cluster] = []
-        for chain in chains:
-            m = self._resolve_chain(doc, chain, context, published, clusters)
+        for chain in self._chains(doc, atoms):
+            m = self._resolve_chain(doc, chain, st.context, st.published, st.clusters)
             if m is None:
                 continue
-            m.sentence_index = max(0, bisect.bisect_right(starts, m.start) - 1)
+            m.sentence_index = first + max(0, bisect.bisect_right(starts, m.start) - 1)
             mentions.append(m)
-        mentions.extend(self._times(doc, sents, mentions, published))
-        mentions.sort(key=lambda m: (m.start, m.end))
-        return Annotation(article_id, sents, mentions, len(doc), self.model)
+        mentions.extend(self._times(doc, local, mentions, st.published))
+        for m in mentions:
+            m.start += offset
+            m.end += offset
+        st.sentences.extend(sents)
+        st.mentions.extend(mentions)
+        st.tokens += len(doc)
 
     # -- atoms: dictionary matches and NER entities -------------------------------------------
     def _atom_from_match(self, m: Match, when: date | None = None) -> Atom:
@@ -107,6 +159,9 @@ class Annotator:
     def _atoms(self, doc: Any) -> list[Atom]:
         words = [t.text for t in doc]
         matches = [self._atom_from_match(m) for m in self.index.find(words)]
+        # a role word must be a noun here ("general" in "the general said", not "in general" or "general strike")
+        matches = [a for a in matches if a.entry is None or a.entry.kind != "role"
+                   or doc[a.end - 1].pos_ in ("NOUN", "PROPN")]
         ents = [e for e in doc.ents if e.label_ in self.actor_labels or e.label_ in self.place_labels]
         out: list[Atom] = []
         used: set[int] = set()
@@ -119,6 +174,11 @@ class Annotator:
                 continue  # a dictionary name covers the entity: the dictionary wins
             if len(overlapping) > len(inside):
                 continue  # the entity cuts through a dictionary name (e.g. "Ain al" of "Ain al-Asad"): trust the name
+            rest = [t for t in e if not any(a.start <= t.i < a.end for a in inside)]
+            if len(inside) == 1 and all(t.lower_ == "the" or t.is_punct for t in rest):
+                only = inside[0]  # "the United States": the dictionary name, with the entity's span
+                only.start, only.end, only.label = e.start, e.end, e.label_
+                continue
             atom = Atom(e.start, e.end, label=e.label_, inner=inside)
             persons = [a for a in inside if a.entry is not None and a.entry.kind == "person"]
             if e.label_ == "PERSON" and persons:
@@ -199,7 +259,14 @@ class Annotator:
             return self._actor_mention(text, s, e, head.adj, "demonym", head.label)
         # composed: a role or unknown name, with modifiers that give the country and the sector
         country, sector, org = self._from_modifiers(mods)
+        if head.label in ("PERSON", "ORG") and entry is None and not mods and org is None:
+            # NER often calls a city or a base a person or an organisation ("Erbil"): a confident place wins
+            choice = self.gaz.choose(span.text, context, strict=True)
+            if choice.place is not None and not self._names_person(span.text, clusters):
+                return self._place_mention(text, s, e, choice.place, "gazetteer", head.label)
         if head.label == "PERSON" and entry is None:
+            return self._person(doc, text, s, e, span, country, sector, org, clusters)
+        if head.label in self.place_labels and entry is None and self._names_person(span.text, clusters):
             return self._person(doc, text, s, e, span, country, sector, org, clusters)
         if entry is not None and entry.kind == "role":
             if org is not None:
@@ -216,11 +283,11 @@ class Annotator:
                     m.role = entry.name
                     return m
             return self._composed(text, s, e, country, entry.sector, entry.name, head.label)
+        if org is not None:  # "Iraqi Hashd": the organisation a phrase names
+            return self._actor_mention(text, s, e, org, "composed", head.label)
         if head.label in self.place_labels:
             return self._place_by_name(text, s, e, span.text, context, head.label)
         if head.label in ("ORG", "NORP"):
-            if org is not None:
-                return self._actor_mention(text, s, e, org, "composed", head.label)
             if country and sector:
                 return self._composed(text, s, e, country, sector, None, head.label)
             m = Mention("actor", text, s, e, 0, method="ner", label=head.label,
@@ -334,6 +401,12 @@ class Annotator:
             return c
         return None
 
+    @staticmethod
+    def _names_person(name: str, clusters: list[Cluster]) -> bool:
+        """Whether `name` is a short form of a person already named in the article ("Soleimani")."""
+        f = fold(name)
+        return len(f.split()) == 1 and any(fuzz.ratio(f, c.surname) >= 88 for c in clusters)
+
     def _role_coreference(self, doc: Any, head: Atom, role: ActorEntry, clusters: list[Cluster]) -> Mention | None:
         """"the minister" after "Foreign Minister Jean-Yves Le Drian": the latest person holding that role."""
         if head.start == 0 or doc[head.start - 1].lower_ not in ("the", "this"):
@@ -370,18 +443,20 @@ class Annotator:
     # -- places ------------------------------------------------------------------------------------
     def _is_locative(self, span: Any, kind: str) -> bool:
         root = span.root
-        while root.dep_ == "conj" and root.head is not root:
-            root = root.head
+        while root.dep_ in ("conj", "appos") and root.head is not root and root.head.pos_ == "PROPN":
+            root = root.head  # "through Iraq, Syria and Lebanon": a list shares its first member's role
         if root.dep_ == "pobj":
             prep = root.head
+            if prep.lower_ == "from" and prep.head.pos_ in ("NOUN", "PROPN"):
+                return False  # "a response from Tehran", "a call from Paris": the government speaks
             if prep.lower_ in self.loc_preps:
                 return True
             if prep.lower_ == "to":
-                return prep.head.lower_ in self.motion
+                return prep.head.lower_ in self.motion or prep.head.lower_ == "from"  # "from Lebanon to Yemen"
             return False
         if kind == "capital":
-            return root.dep_ not in self.actor_deps
-        return root.dep_ in ("npadvmod",) or (root.dep_ == "ROOT" and root.pos_ == "PROPN")
+            return root.dep_ not in self.actor_deps and root.dep_ not in ("compound", "amod", "nmod")
+        return root.dep_ == "ROOT" and root.pos_ == "PROPN" and root.i + 1 < len(root.doc) and root.nbor().text in (",", "–", "-")
 
     def _place_for(self, text: str, s: int, e: int, entry: ActorEntry, context: set[str], label: str | None) -> Mention:
         if entry.kind == "country":

@@ -90,7 +90,7 @@ def lexicon() -> Lexicon:
         rf"(?P<wday>(?:(?P<wmod>last|next|this|on|early|late|past)\s+)?(?P<ww>{W})(?:\s+(?:{PART}))?)(?!\w)",
         rf"(?P<rel>{rel_words})(?!\w)",
     ]
-    pattern = re.compile("|".join(alts), re.IGNORECASE)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(alts) + ")", re.IGNORECASE)
     return Lexicon(months, weekdays, numbers, units, rel, zones, pattern)
 
 

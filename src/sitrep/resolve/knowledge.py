@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .tables import ACTOR_COLUMNS, PLACE_COLUMNS, TableError, all_rows, split_list
 
@@ -23,6 +24,7 @@ SECTOR_LABELS = {
 }
 
 
+@lru_cache(maxsize=200_000)
 def fold(s: str) -> str:
     """A matching key: accents removed, curly quotes straightened, lower case, spaces collapsed."""
     s = s.replace("’", "'").replace("‘", "'").replace("–", "-").replace("‐", "-")
@@ -136,6 +138,8 @@ class Knowledge:
                 yield s, "actor", e.id
             for s in e.adjectives:
                 yield s, "adj", e.id
+                if e.kind == "country" and s[-1:] in "ni" and s[:1].isupper() and " " not in s:
+                    yield s + "s", "adj", e.id  # "the Canadians", "Iraqis": the people of a country
         for p in self.places.values():
             if p.kind == "country":
                 continue  # country names come from the actor file

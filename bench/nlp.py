@@ -1,0 +1,82 @@
+"""Language-layer throughput against bare spaCy, in the same run, on the same texts, with the same processes.
+
+1. Ingest a fixed sample of Timeline17 articles (default 400, first in sorted path order) with `--no-nlp`.
+2. Bare spaCy: `nlp.pipe` over the clean texts with the same model and its default components
+   (`n_process` = workers). Tokens per second.
+3. sitrep's language layer (`LanguageLayer`, the code `sitrep ingest` runs) with the same number of workers
+   over the same articles, writing to the store. Tokens per second, and the ratio to bare spaCy.
+Peak RSS of this process (and of the worker processes, when any) is reported too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timeline17_to_jsonl import DEFAULT_DATA, convert, dataset_root
+
+from sitrep import Sitrep
+from sitrep.nlp.layer import LanguageConfig, LanguageLayer
+from sitrep.nlp.models import DEFAULT_MODEL
+
+
+def bare_spacy(texts: list[str], model: str, workers: int) -> tuple[int, float]:
+    import spacy
+
+    nlp = spacy.load(model)  # default components, as shipped
+    t0 = time.perf_counter()
+    tokens = sum(len(doc) for doc in nlp.pipe(texts, batch_size=32, n_process=workers))
+    return tokens, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--limit", type=int, default=400)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    root = dataset_root(args.data)
+    with tempfile.TemporaryDirectory(prefix="sitrep-nlp-") as tmp:
+        jsonl, db = Path(tmp) / "sample.jsonl", Path(tmp) / "bench.duckdb"
+        with jsonl.open("w", encoding="utf-8") as fh:
+            convert(root, fh, args.limit)
+        with Sitrep(db) as s:
+            s.ingest([str(jsonl)], language=None)
+            ids = s.store.pending_annotation("", "")
+            texts = [t for _, t, _ in s.store.texts_for(ids)]
+            b_tokens, b_secs = bare_spacy(texts, args.model, args.workers)
+            cfg = LanguageConfig(model=args.model, workers=args.workers)
+            # model and knowledge loading is outside the timed part for both (bare spaCy loads before its clock)
+            from sitrep.nlp.annotate import Annotator
+
+            annotator = Annotator(args.model) if args.workers == 1 else None
+            t0 = time.perf_counter()
+            rep = LanguageLayer(s.store, cfg).run(annotator=annotator)
+            l_secs = time.perf_counter() - t0
+            stats = s.store.language_stats()
+    figures = {
+        "articles": len(texts), "workers": args.workers, "model": args.model,
+        "bare_spacy": {"tokens": b_tokens, "seconds": round(b_secs, 2), "tokens_per_second": round(b_tokens / b_secs)},
+        "sitrep_layer": {"tokens": rep.tokens, "seconds": round(l_secs, 2), "tokens_per_second": round(rep.tokens / l_secs),
+                         "articles_per_second": round(rep.articles / l_secs, 2), "mentions": stats["mentions"],
+                         "unresolved": stats["unresolved"]},
+        "ratio_to_bare_spacy": round((rep.tokens / l_secs) / (b_tokens / b_secs), 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_children_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for k, v in figures.items():
+            print(f"{k:>24}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
