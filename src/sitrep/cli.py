@@ -326,9 +326,9 @@ def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | No
         from .resolve.knowledge import Knowledge
 
         Knowledge(actors or (), places or ())  # check the user's files before any work: one clear line if bad
-        from .nlp.models import load_model
+        from .nlp.models import check_model
 
-        load_model(model)
+        check_model(model)
     except (TableError, ModelError) as exc:
         raise Failure(str(exc)) from exc
     return LanguageConfig(model=model, workers=workers, actor_files=tuple(actors or ()),

@@ -264,7 +264,9 @@ class Annotator:
             choice = self.gaz.choose(span.text, context, strict=True)
             if choice.place is not None and not self._names_person(span.text, clusters):
                 return self._place_mention(text, s, e, choice.place, "gazetteer", head.label)
-        if head.label == "PERSON" and entry is None:
+        appositive = any(c.dep_ == "appos" for c in span.root.children)
+        if entry is None and (head.label == "PERSON" or (head.label == "ORG" and appositive and not mods)):
+            # NER sometimes calls a person an organisation; an apposition ("X, a spokesperson for ...") settles it
             return self._person(doc, text, s, e, span, country, sector, org, clusters)
         if head.label in self.place_labels and entry is None and self._names_person(span.text, clusters):
             return self._person(doc, text, s, e, span, country, sector, org, clusters)
@@ -447,8 +449,6 @@ class Annotator:
             root = root.head  # "through Iraq, Syria and Lebanon": a list shares its first member's role
         if root.dep_ == "pobj":
             prep = root.head
-            if prep.lower_ == "from" and prep.head.pos_ in ("NOUN", "PROPN"):
-                return False  # "a response from Tehran", "a call from Paris": the government speaks
             if prep.lower_ in self.loc_preps:
                 return True
             if prep.lower_ == "to":

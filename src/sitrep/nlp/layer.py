@@ -119,12 +119,15 @@ class LanguageLayer:
         cfg = self.config
         t0 = time.perf_counter()
         knowledge = knowledge_hash(cfg)
-        from .models import load_model, model_version
+        from .models import model_version_from_meta
 
         report = LanguageReport()
         model_id = None
         if cfg.redo:
-            model_id = model_version(load_model(cfg.model)) if annotator is None else annotator.model
+            from spacy.util import get_package_path, load_meta
+
+            model_id = annotator.model if annotator is not None else model_version_from_meta(
+                load_meta(get_package_path(cfg.model) / "meta.json"))
         ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
         if not ids:
             return report

