@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/sitrep ingest examples/corpus --db $(DB); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ] || exit $$rc
 	$(VENV)/bin/sitrep stats --db $(DB)
 	$(VENV)/bin/sitrep articles --db $(DB) --limit 10
+	$(VENV)/bin/sitrep entities --db $(DB) --top 15
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -26,6 +27,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/extraction.py
 	$(PY) bench/ingest.py
+	$(PY) bench/nlp.py --workers 1
+	$(PY) bench/nlp.py --workers 2
+	$(PY) bench/entities.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal build src/*.egg-info
