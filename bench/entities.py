@@ -15,7 +15,6 @@ import json
 import re
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
@@ -121,18 +120,21 @@ def petr2_agreement(shared: Path, limit: int | None = None) -> dict[str, Any]:
 
     path = shared / "datasets" / "petr2_gsr" / "PETR2_GSR_validation.xml"
     text = path.read_text(encoding="utf-8", errors="replace")
-    body = text[text.index("<Sentences>"):text.rindex("</Sentences>") + len("</Sentences>")]
-    root = ET.fromstring(body)
+    # the file is not well-formed XML (comment banners, stray tags): read the three record tags in order
     records: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
-    for el in root:
-        if el.tag == "Sentence":
-            cur = {"date": el.get("date"), "codes": [], "text": None}
+    tag = re.compile(r"<Sentence\b([^>]*)>|<EventCoding\b([^>]*)/?>|<Text>(.*?)</Text>", re.S)
+    for m in tag.finditer(text):
+        if m.group(1) is not None:
+            d = re.search(r'date="(\d+)"', m.group(1))
+            cur = {"date": d.group(1) if d else None, "codes": [], "text": None}
             records.append(cur)
-        elif el.tag == "EventCoding" and cur is not None:
-            cur["codes"].append((el.get("sourcecode") or "", el.get("targetcode") or ""))
-        elif el.tag == "Text" and cur is not None:
-            cur["text"] = " ".join((el.text or "").split())
+        elif m.group(2) is not None and cur is not None:
+            src = re.search(r'sourcecode="([^"]*)"', m.group(2))
+            tgt = re.search(r'targetcode="([^"]*)"', m.group(2))
+            cur["codes"].append((src.group(1) if src else "", tgt.group(1) if tgt else ""))
+        elif m.group(3) is not None and cur is not None and cur["text"] is None:
+            cur["text"] = " ".join(m.group(3).split())
     records = [r for r in records if r["text"] and r["codes"]][:limit]
     ann = Annotator()
     c: Counter[str] = Counter()
