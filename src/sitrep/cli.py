@@ -282,40 +282,33 @@ def delete(
         out.print(f"deleted {len(done)} article(s): {', '.join(done)}", highlight=False)
 
 
-@export_app.command("articles")
-def export_articles(
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted; "
-                                                   "Parquet needs a file).")] = None,
-    db: DbOpt = None,
-) -> None:
-    """Export every article (id, source, url, title, outlet, published, language, text, raw_text, ...)."""
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted; "
+                                                  "Parquet needs a file).")]
+
+
+def _export(what: str, fmt: str, output: str | None, db: str | None) -> None:
+    """The shared body of the `export` commands: check the options, stream the rows, say where they went."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
     if fmt == "parquet" and not output:
         raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
     with _open(db, read_only=True) as s:
-        n = s.export_articles(fmt, output if output else sys.stdout)
+        n = getattr(s, f"export_{what}")(fmt, output if output else sys.stdout)
     if output:
-        err.print(f"wrote {n} article(s) to {output}", highlight=False)
+        err.print(f"wrote {n} {what[:-1]}(s) to {output}", highlight=False)
+
+
+@export_app.command("articles")
+def export_articles(fmt: FormatOpt = "jsonl", output: OutputOpt = None, db: DbOpt = None) -> None:
+    """Export every article (id, source, url, title, outlet, published, language, text, raw_text, ...)."""
+    _export("articles", fmt, output, db)
 
 
 @export_app.command("mentions")
-def export_mentions(
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted; "
-                                                   "Parquet needs a file).")] = None,
-    db: DbOpt = None,
-) -> None:
+def export_mentions(fmt: FormatOpt = "jsonl", output: OutputOpt = None, db: DbOpt = None) -> None:
     """Export every actor, place and time mention with its offsets, sentence and resolution (or `reason`)."""
-    if fmt not in EXPORT_FORMATS:
-        raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
-    if fmt == "parquet" and not output:
-        raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
-    with _open(db, read_only=True) as s:
-        n = s.export_mentions(fmt, output if output else sys.stdout)
-    if output:
-        err.print(f"wrote {n} mention(s) to {output}", highlight=False)
+    _export("mentions", fmt, output, db)
 
 
 def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | None, places: list[str] | None,
