@@ -28,11 +28,11 @@ app.add_typer(export_app, name="export")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file [env SITREP_DB; default ./sitrep.duckdb].",
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (env SITREP_DB; default ./sitrep.duckdb).",
                                               show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for the language layer "
-                                                   "[default: 1 for small jobs, else one per core].",
+                                                   "(default: 1 for small jobs, else one per core).",
                                                    show_default=False)]
 ModelOpt = Annotated[str, typer.Option("--model", help="An installed spaCy pipeline package (for example "
                                                        "en_core_web_trf); never downloaded.")]
@@ -85,7 +85,7 @@ def ingest(
     batch_size: Annotated[int, typer.Option(help="Items per committed transaction.", min=1)] = 50,
     as_json: JsonOpt = False,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress",
-                                                     help="Show a progress bar [default: on a terminal].")] = None,
+                                                     help="Show a progress bar (default: on a terminal).")] = None,
     workers: WorkersOpt = None,
     model: ModelOpt = DEFAULT_MODEL,
     actors: ActorsOpt = None,
