@@ -130,11 +130,11 @@ class Annotator:
         sents = [Sentence(first + i, offset + s.start_char, offset + s.end_char) for i, s in enumerate(doc.sents)]
         local = [Sentence(x.index, x.start - offset, x.end - offset) for x in sents]
         starts = [x.start for x in local]
-        atoms = self._atoms(doc)
+        atoms = self._atoms(doc, st.published)
         st.context |= self._context_countries(atoms)
         mentions: list[Mention] = []
         for chain in self._chains(doc, atoms):
-            m = self._resolve_chain(doc, chain, st.context, st.published, st.clusters)
+            m = self._resolve_chain(doc, chain, st.context, st.clusters)
             if m is None:
                 continue
             m.sentence_index = first + max(0, bisect.bisect_right(starts, m.start) - 1)
@@ -156,9 +156,10 @@ class Annotator:
         adj = self.kb.actors.get(adj_ids[0]) if adj_ids else None
         return Atom(m.start, m.end, entry, adj, place_ids[0] if place_ids else None)
 
-    def _atoms(self, doc: Any) -> list[Atom]:
+    def _atoms(self, doc: Any, when: date | None) -> list[Atom]:
+        """Dictionary matches (office holders picked for the article's date `when`) and NER entities."""
         words = [t.text for t in doc]
-        matches = [self._atom_from_match(m) for m in self.index.find(words)]
+        matches = [self._atom_from_match(m, when) for m in self.index.find(words)]
         # a role word must be a noun here ("general" in "the general said", not "in general" or "general strike")
         matches = [a for a in matches if a.entry is None or a.entry.kind != "role"
                    or doc[a.end - 1].pos_ in ("NOUN", "PROPN")]
@@ -189,7 +190,6 @@ class Annotator:
             out.append(atom)
         out.extend(a for a in matches if id(a) not in used)
         out.sort(key=lambda a: a.start)
-        # an entity that starts with modifiers we know ("French Foreign Minister X" tagged as one PERSON) is split
         return out
 
     def _context_countries(self, atoms: list[Atom]) -> set[str]:
@@ -231,8 +231,7 @@ class Annotator:
         span = doc[start:end]
         return span.text, span.start_char, span.end_char
 
-    def _resolve_chain(self, doc: Any, chain: list[Atom], context: set[str], published: date | None,
-                       clusters: list[Cluster]) -> Mention | None:
+    def _resolve_chain(self, doc: Any, chain: list[Atom], context: set[str], clusters: list[Cluster]) -> Mention | None:
         head = chain[-1]
         mods = chain[:-1] + head.inner
         text, s, e = self._span_text(doc, chain[0].start, head.end)
@@ -241,9 +240,6 @@ class Annotator:
         if head.place_id and head.entry is None:
             return self._place_mention(text, s, e, self.kb.places[head.place_id], "dictionary", head.label)
         entry = head.entry
-        if entry is not None and published is not None and entry.kind == "person":
-            ids = [i for k, i in self._refs_for(doc, head) if k == "actor"]
-            entry = self.kb.pick(ids, published) or entry
         # a bare country or capital: actor or place, by syntax
         if entry is not None and entry.kind in ("country", "capital") and not mods:
             if self._is_locative(span, entry.kind):
@@ -274,8 +270,7 @@ class Annotator:
             if org is not None:
                 return self._actor_mention(text, s, e, org, "composed", head.label)
             if country is None:
-                country2, sector2, org2 = self._from_context(doc, span)
-                country = country2
+                country, _, org2 = self._from_context(doc, span)
                 if org2 is not None:
                     return self._actor_mention(text, s, e, org2, "composed", head.label)
             if country is None:
@@ -298,10 +293,6 @@ class Annotator:
                 m.country, m.code = country, country
             return m
         return None
-
-    def _refs_for(self, doc: Any, atom: Atom) -> list[tuple[str, str]]:
-        found = self.index.find([t.text for t in doc[atom.start:atom.end]])
-        return [r for m in found for r in m.refs] if found else []
 
     def _from_modifiers(self, mods: list[Atom]) -> tuple[str | None, str | None, ActorEntry | None]:
         """Country, sector and organisation given by the modifiers of a phrase, the nearest one first."""
@@ -386,22 +377,24 @@ class Annotator:
             m.method = "composed"
 
     def _cluster(self, m: Mention, clusters: list[Cluster], name: str) -> Cluster | None:
-        folded = fold(name)
-        surname = folded.split()[-1] if folded.split() else folded
+        """The earlier person `name` refers to (same identity, same surname, or a spelling variant of the full
+        name), or a new cluster for it."""
+        words = fold(name).split()
+        if not words:
+            return None
+        folded, surname = " ".join(words), words[-1]
         for c in reversed(clusters):
             if m.actor_id and c.mention.actor_id == m.actor_id:
                 return c
-            if len(folded.split()) == 1:
+            if len(words) == 1:
                 if fuzz.ratio(surname, c.surname) >= 88:
                     return c
             elif fuzz.token_sort_ratio(folded, fold(c.name)) >= 85 or (
-                    fuzz.ratio(surname, c.surname) >= 88 and fuzz.ratio(folded.split()[0], fold(c.name).split()[0]) >= 70):
+                    fuzz.ratio(surname, c.surname) >= 88 and fuzz.ratio(words[0], fold(c.name).split()[0]) >= 70):
                 return c
-        if len(folded.split()) >= 1:
-            c = Cluster(name, m, surname)
-            clusters.append(c)
-            return c
-        return None
+        c = Cluster(name, m, surname)
+        clusters.append(c)
+        return c
 
     @staticmethod
     def _names_person(name: str, clusters: list[Cluster]) -> bool:

@@ -27,7 +27,7 @@ from .models import DEFAULT_MODEL
 Progress = Callable[[int, int], None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class LanguageConfig:
     model: str = DEFAULT_MODEL
     workers: int | None = None  # None: one process for small jobs, else one per core
@@ -119,15 +119,12 @@ class LanguageLayer:
         cfg = self.config
         t0 = time.perf_counter()
         knowledge = knowledge_hash(cfg)
-        from .models import model_version_from_meta
+        from .models import check_model, model_version_from_meta
 
         report = LanguageReport()
         model_id = None
         if cfg.redo:
-            from spacy.util import get_package_path, load_meta
-
-            model_id = annotator.model if annotator is not None else model_version_from_meta(
-                load_meta(get_package_path(cfg.model) / "meta.json"))
+            model_id = annotator.model if annotator is not None else model_version_from_meta(check_model(cfg.model))
         ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
         if not ids:
             return report
@@ -205,7 +202,7 @@ class LanguageLayer:
             name = m.name or m.text
             block = surname_block(name)
             best = None
-            for pid, pname, pcountry in self.store.person_identity(key, name, m.country, block):
+            for pid, pname, pcountry in self.store.person_identities(block):
                 if m.country and pcountry and m.country != pcountry:
                     continue
                 score = fuzz.token_sort_ratio(fold(name), fold(pname))

