@@ -1,5 +1,6 @@
 """End-to-end ingest throughput and peak memory: Timeline17 articles as JSON Lines through the real
-`sitrep ingest` CLI into a fresh database, then the same input again (all should come back unchanged)."""
+`sitrep ingest` CLI into a fresh database, then the same input again (all should come back unchanged).
+This measures the foundation layer (`--no-nlp`); `bench/nlp.py` measures the language layer."""
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ def run_ingest(exe: str, jsonl: Path, db: Path, work: Path) -> dict[str, Any]:
     out_path, err_path = work / "stdout.json", work / "stderr.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         t0 = time.perf_counter()
-        child = subprocess.Popen([exe, "ingest", str(jsonl), "--db", str(db), "--json", "--no-progress"],
+        child = subprocess.Popen([exe, "ingest", str(jsonl), "--db", str(db), "--json", "--no-progress", "--no-nlp"],
                                  stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the max over all children
         wall = time.perf_counter() - t0

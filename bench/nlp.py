@@ -47,8 +47,8 @@ def main() -> int:
         with jsonl.open("w", encoding="utf-8") as fh:
             convert(root, fh, args.limit)
         with Sitrep(db) as s:
-            s.ingest([str(jsonl)], language=None)
-            ids = s.store.pending_annotation("", "")
+            ingested = s.ingest([str(jsonl)], language=None).new
+            ids = s.store.pending_annotation("", "")  # English articles (others carry a skip_reason)
             texts = [t for _, t, _ in s.store.texts_for(ids)]
             b_tokens, b_secs = bare_spacy(texts, args.model, args.workers)
             cfg = LanguageConfig(model=args.model, workers=args.workers)
@@ -61,7 +61,7 @@ def main() -> int:
             l_secs = time.perf_counter() - t0
             stats = s.store.language_stats()
     figures = {
-        "articles": len(texts), "workers": args.workers, "model": args.model,
+        "ingested": ingested, "articles": len(texts), "workers": args.workers, "model": args.model,
         "bare_spacy": {"tokens": b_tokens, "seconds": round(b_secs, 2), "tokens_per_second": round(b_tokens / b_secs)},
         "sitrep_layer": {"tokens": rep.tokens, "seconds": round(l_secs, 2), "tokens_per_second": round(rep.tokens / l_secs),
                          "articles_per_second": round(rep.articles / l_secs, 2), "mentions": stats["mentions"],

@@ -18,10 +18,9 @@ from typing import IO, Any, BinaryIO
 from .ingest.clean import render_with_removed
 from .ingest.pipeline import IngestReport, Ingestor, Progress
 from .ingest.sources import IngestConfig
-from .model import Mention
+from .model import Mention, RemovedSpan
 from .nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
 from .nlp.layer import Progress as LanguageProgress
-from .model import RemovedSpan
 from .store import Store
 from .store.db import ARTICLE_EXPORT_COLUMNS
 from .store.language import MENTION_EXPORT_COLUMNS
