@@ -36,7 +36,10 @@ class Atom:
     inner: list["Atom"] = field(default_factory=list)  # matches inside an NER entity
 
 
-CHUNK_CHARS = 20_000
+# spaCy batches by count (32 texts), so the piece size bounds a batch's memory: 32 x 5,000 characters, about what
+# a batch of ordinary articles holds. With 20,000 a worker peaked at 2.4 GiB on the Timeline17 sample; with 5,000
+# at under 1 GiB, and faster.
+CHUNK_CHARS = 5_000
 
 
 def split_text(text: str, limit: int) -> list[tuple[int, str]]:
