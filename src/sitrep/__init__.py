@@ -1,6 +1,6 @@
 """sitrep: turn news reports into structured, sourced event data (who did what to whom, when and where)."""
-from .library import Sitrep
-from .model import Article, Document, Reject, RemovedSpan
-
 __version__ = "0.1.0"
+
+from .library import Sitrep  # noqa: E402 - the version is read by modules the library imports
+from .model import Article, Document, Reject, RemovedSpan  # noqa: E402
 __all__ = ["Article", "Document", "Reject", "RemovedSpan", "Sitrep", "__version__"]

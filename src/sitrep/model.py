@@ -150,3 +150,48 @@ class Annotation:
     mentions: list[Mention]
     tokens: int
     model: str
+    events: list["Event"] = field(default_factory=list)
+
+
+@dataclass
+class Quantity:
+    """A count stated in the text: "22 missiles" (exact), "more than a dozen" (approximate, value is the bound)."""
+
+    text: str
+    value: float | None
+    unit: str | None
+    approx: bool
+    bound: str | None = None  # min, max or approx for approximate counts
+
+
+@dataclass
+class Event:
+    """One coded event in one sentence of one article. Offsets are into the article's clean text; the parties
+    are the language layer's mentions (shared objects, so later identity linking shows through)."""
+
+    article_id: str
+    sentence_index: int
+    start: int  # the sentence
+    end: int
+    trigger: tuple[int, int]
+    event: str
+    mode: str | None
+    context: list[str]
+    quad: int
+    cameo: str | None
+    intensity: float | None
+    actor: list[Mention]
+    recipient: list[Mention]
+    attribution: Mention | None
+    negated: bool
+    modality: str
+    date: str | None
+    date_precision: str | None
+    date_source: str | None
+    location: Mention | None
+    locations: list[Mention]
+    fatalities: int | None
+    injured: int | None
+    quantities: list[Quantity]
+    confidence: float
+    explain: dict[str, Any]

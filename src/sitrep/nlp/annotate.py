@@ -12,7 +12,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..model import Annotation, Mention, Sentence
+from ..model import Annotation, Event, Mention, Sentence
 from ..resources import load_toml
 from ..resolve.knowledge import ActorEntry, Knowledge, fold
 from ..resolve.matcher import Match, PhraseIndex
@@ -69,10 +69,12 @@ class _State:
     clusters: list["Cluster"] = field(default_factory=list)
     context: set[str] = field(default_factory=set)
     tokens: int = 0
+    events: list[Event] = field(default_factory=list)
+    coded: set[str] = field(default_factory=set)  # sentence texts already coded (repeated headlines)
 
     def finish(self, text: str, model: str) -> Annotation:
         self.mentions.sort(key=lambda m: (m.start, m.end))
-        return Annotation(self.article_id, self.sentences, self.mentions, self.tokens, model)
+        return Annotation(self.article_id, self.sentences, self.mentions, self.tokens, model, self.events)
 
 
 @dataclass
@@ -86,8 +88,9 @@ class Cluster:
 
 class Annotator:
     def __init__(self, model: str = DEFAULT_MODEL, *, actor_files: Iterable[str] = (), place_files: Iterable[str] = (),
-                 nlp: Any = None, batch_size: int = 32) -> None:
+                 nlp: Any = None, batch_size: int = 32, coder: Any = None) -> None:
         self.nlp = nlp if nlp is not None else load_model(model)
+        self.coder = coder  # an events.coder.EventCoder, or None for mentions only
         self.model = model_version(self.nlp)
         self.kb = Knowledge(actor_files, place_files)
         self.gaz = Gazetteer(self.kb)
@@ -143,6 +146,11 @@ class Annotator:
             m.sentence_index = first + max(0, bisect.bisect_right(starts, m.start) - 1)
             mentions.append(m)
         mentions.extend(self._times(doc, local, mentions, st.published))
+        if self.coder is not None:
+            for ev in self.coder.code(doc, local, mentions, st.published, st.article_id, st.coded):
+                ev.start, ev.end = ev.start + offset, ev.end + offset
+                ev.trigger = (ev.trigger[0] + offset, ev.trigger[1] + offset)
+                st.events.append(ev)
         for m in mentions:
             m.start += offset
             m.end += offset

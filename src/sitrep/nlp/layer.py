@@ -15,10 +15,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from .. import __version__
+from ..events.lexicon import Lexicon
+from ..events.record import pipeline_version
 from ..model import Annotation
 from ..resolve.knowledge import fold
 from ..resolve.tables import config_dir, package_tables
@@ -35,6 +39,8 @@ class LanguageConfig:
     place_files: tuple[str, ...] = ()
     batch_size: int = 16  # articles per task and per write transaction
     redo: bool = False  # re-annotate articles done with another model or other knowledge files
+    events: bool = True  # code events (PLOVER/CAMEO) from the same parse
+    lexicon_files: tuple[str, ...] = ()  # extra event lexicons (TSV), after the shipped and user ones
 
 
 @dataclass
@@ -42,20 +48,26 @@ class LanguageReport:
     articles: int = 0
     tokens: int = 0
     mentions: int = 0
+    events: int = 0
     workers: int = 1
     seconds: float = 0.0
     model: str = ""
     failed: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"articles": self.articles, "tokens": self.tokens, "mentions": self.mentions, "workers": self.workers,
+        return {"articles": self.articles, "tokens": self.tokens, "mentions": self.mentions, "events": self.events,
+                "workers": self.workers,
                 "seconds": round(self.seconds, 3), "model": self.model, "failed": self.failed,
                 "tokens_per_second": round(self.tokens / self.seconds) if self.seconds else None}
 
 
 def knowledge_hash(cfg: LanguageConfig) -> str:
-    """Identity of the knowledge files in use (package, user folder, --actors/--places)."""
+    """Identity of the knowledge files in use (package, user folder, --actors/--places, event lexicons)."""
     h = hashlib.sha256()
+    if cfg.events:
+        for name in ("events/ontology.toml", "events/cues.toml", "events/irregular.tsv"):
+            h.update(resources.files("sitrep.data").joinpath(name).read_bytes())
+        h.update(Lexicon.load(cfg.lexicon_files).digest.encode())
     for folder in ("actors", "places"):
         for name, text in package_tables(folder):
             h.update(name.encode())
@@ -74,11 +86,18 @@ def knowledge_hash(cfg: LanguageConfig) -> str:
 _ANNOTATOR: Any = None
 
 
-def _init_worker(model: str, actor_files: tuple[str, ...], place_files: tuple[str, ...]) -> None:
-    global _ANNOTATOR  # per-process cache of the loaded model, set once by the pool initializer
+def make_annotator(cfg: LanguageConfig, nlp: Any = None) -> Any:
+    """The annotator a config asks for, with the event coder when events are on."""
+    from ..events.coder import EventCoder
     from .annotate import Annotator
 
-    _ANNOTATOR = Annotator(model, actor_files=actor_files, place_files=place_files)
+    coder = EventCoder(Lexicon.load(cfg.lexicon_files)) if cfg.events else None
+    return Annotator(cfg.model, actor_files=cfg.actor_files, place_files=cfg.place_files, nlp=nlp, coder=coder)
+
+
+def _init_worker(cfg: LanguageConfig) -> None:
+    global _ANNOTATOR  # per-process cache of the loaded model, set once by the pool initializer
+    _ANNOTATOR = make_annotator(cfg)
 
 
 def _annotate_batch(batch: list[tuple[str, str, date | None]]) -> list[Annotation | tuple[str, str]]:
@@ -134,15 +153,13 @@ class LanguageLayer:
         batches = (ids[i:i + cfg.batch_size] for i in range(0, len(ids), cfg.batch_size))
         if workers == 1:
             if annotator is None:
-                from .annotate import Annotator
-
-                annotator = Annotator(cfg.model, actor_files=cfg.actor_files, place_files=cfg.place_files)
+                annotator = make_annotator(cfg)
             results: Iterable[list[Any]] = (list(annotate_items(annotator, self.store.texts_for(b))) for b in batches)
             self._write_all(results, knowledge, run_id, report, len(ids))
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(cfg.model, cfg.actor_files, cfg.place_files)) as pool:
+                                     initargs=(cfg,)) as pool:
                 self._write_all(self._pooled(pool, batches, workers), knowledge, run_id, report, len(ids))
         report.seconds = time.perf_counter() - t0
         return report
@@ -176,7 +193,8 @@ class LanguageLayer:
             try:
                 for a in anns:
                     self._link_people(a)
-                self.store.put_annotations(anns, knowledge, run_id)
+                version = pipeline_version(__version__, anns[0].model, knowledge) if anns else None
+                self.store.put_annotations(anns, knowledge, run_id, version)
                 self.store.commit()
             except BaseException:
                 self.store.rollback()
@@ -185,6 +203,7 @@ class LanguageLayer:
                 report.articles += 1
                 report.tokens += a.tokens
                 report.mentions += len(a.mentions)
+                report.events += len(a.events)
                 report.model = a.model
             if self.progress:
                 self.progress(report.articles, total)

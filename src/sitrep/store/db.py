@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from ..model import Article, Reject
+from .events import EventQueries
 from .language import LanguageQueries
 from .schema import MIGRATIONS
 
@@ -56,7 +57,7 @@ def _fts_extension() -> str:
     return str(found[0])
 
 
-class Store(LanguageQueries):
+class Store(LanguageQueries, EventQueries):
     """One open DuckDB database. Use as a context manager; writers hold the file exclusively."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -367,6 +368,7 @@ class Store(LanguageQueries):
         out["removed_boilerplate_chars"] = q("SELECT coalesce(sum(length(raw_text) - length(text)), 0) FROM articles").fetchone()[0]
         out["near_duplicate_index"] = self.index_bytes()
         out["language"] = self.language_stats()
+        out["events"] = self.event_stats()
         out["schema_version"] = self.schema_version()
         out["runs"] = q("SELECT count(*) FROM runs").fetchone()[0]
         return out

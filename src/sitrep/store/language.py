@@ -24,6 +24,7 @@ _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa
 
 class LanguageQueries:
     con: Any
+    put_events: Any  # from EventQueries
 
     # -- what needs annotating ------------------------------------------------------------------
     def pending_annotation(self, model: str, knowledge: str, redo: bool = False) -> list[str]:
@@ -41,8 +42,9 @@ class LanguageQueries:
         return sorted(rows, key=lambda r: order[r[0]])
 
     # -- writing -------------------------------------------------------------------------------------
-    def put_annotations(self, anns: Sequence[Annotation], knowledge: str, run_id: int | None) -> None:
-        """Replace what the layer stored for these articles (one transaction is the caller's)."""
+    def put_annotations(self, anns: Sequence[Annotation], knowledge: str, run_id: int | None,
+                        version: str | None = None) -> None:
+        """Replace what the layer stored for these articles, events included (one transaction is the caller's)."""
         ids = [a.article_id for a in anns]
         for table in ("sentences", "mentions", "annotated"):
             self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, article_id)", [ids])
@@ -69,6 +71,7 @@ class LanguageQueries:
             ment_tbl = pa.table(cols, schema=schema)  # noqa: F841
             self.con.execute(f"INSERT INTO mentions (article_id, idx, {', '.join(MENTION_FIELDS)}) "
                              f"SELECT article_id, idx, {', '.join(MENTION_FIELDS)} FROM ment_tbl")
+        self.put_events(anns, version)
         for a in anns:
             self.con.execute("INSERT INTO annotated (article_id, model, knowledge, tokens, mentions, run_id) "
                              "VALUES (?, ?, ?, ?, ?, ?)", [a.article_id, a.model, knowledge, a.tokens, len(a.mentions), run_id])
@@ -138,5 +141,5 @@ class LanguageQueries:
         return {"annotated_articles": row[0], "tokens": int(row[1]), "mentions": kinds, "unresolved": unresolved}
 
     def delete_language(self, article_id: str) -> None:
-        for table in ("sentences", "mentions", "annotated"):
+        for table in ("sentences", "mentions", "annotated", "events"):
             self.con.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])

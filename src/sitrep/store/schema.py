@@ -139,4 +139,44 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        3,
+        "event coding: one row per coded event, filter columns beside the full record",
+        [
+            """
+            CREATE TABLE events (
+                id VARCHAR PRIMARY KEY,           -- stable: article, sentence, trigger span and type
+                article_id VARCHAR NOT NULL,
+                sentence_index INTEGER NOT NULL,
+                start_char INTEGER NOT NULL,      -- the sentence, offsets into articles.text
+                end_char INTEGER NOT NULL,
+                trigger_start INTEGER NOT NULL,
+                trigger_end INTEGER NOT NULL,
+                event VARCHAR NOT NULL,           -- PLOVER type
+                mode VARCHAR,
+                quad TINYINT NOT NULL,
+                cameo VARCHAR,
+                intensity DOUBLE,
+                date VARCHAR,                     -- YYYY, YYYY-MM or YYYY-MM-DD
+                date_precision VARCHAR,
+                date_source VARCHAR,
+                day DATE,                         -- first day of `date`, for range filters
+                negated BOOLEAN NOT NULL,
+                modality VARCHAR NOT NULL,
+                confidence DOUBLE NOT NULL,
+                actor_codes VARCHAR[],            -- lower case, for --actor matching
+                actor_names VARCHAR[],
+                recipient_codes VARCHAR[],
+                recipient_names VARCHAR[],
+                countries VARCHAR[],              -- ISO3 of actors and recipients
+                pipeline_version VARCHAR,
+                record JSON NOT NULL              -- the full event record (event.schema.json)
+            )
+            """,
+            "CREATE INDEX events_article ON events (article_id)",
+            "CREATE INDEX events_day ON events (day)",
+            # Articles annotated before events existed are annotated again (and coded) by the next ingest.
+            "DELETE FROM annotated",
+        ],
+    ),
 ]

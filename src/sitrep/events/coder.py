@@ -1,0 +1,520 @@
+"""The event coder: reads a parsed spaCy Doc and the language layer's mentions and returns PLOVER events, each
+with its trigger, its parties taken from the syntax, its negation and modality, date, places, counts and the rule
+that produced it. Knowledge (lexicon, ontology, cues) comes from `data/events/`; no global state."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from ..model import Event, Mention, Sentence
+from ..resources import load_toml
+from .lexicon import Entry, Lexicon, TypeInfo
+from .quantities import QuantityReader
+
+INHERIT_DEPS = {"xcomp", "conj", "advcl", "relcl", "acl", "pcomp", "pobj", "prep", "dobj"}
+CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", "mark", "cc", "csubj", "pcomp"}
+SUBJ_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
+PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
+PRONOUNS_GROUP = {"it", "its", "they", "them", "their", "we", "our", "us"}
+DATE_PRECISION = {"day": "day", "week": "day", "month": "month", "year": "year"}
+
+
+class EventCoder:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lex = lexicon or Lexicon.load()
+        cues = load_toml("events/cues.toml")
+        forms = self.lex.forms
+        self.speech = forms(cues["speech_verbs"])
+        self.light = forms(cues["light_verbs"])
+        self.light_particles = set(cues["light_particles"])
+        self.negators = set(cues["negators"])
+        self.negating = forms(cues["negating_verbs"])
+        self.negating_particles = {f: p for v, p in cues["negating_particles"].items() for f in forms([v])}
+        self.future_aux = set(cues["future_aux"])
+        self.future_verbs = forms(cues["future_verbs"])
+        self.intention = forms(cues["intention_verbs"])
+        self.intention_nouns = set(cues["intention_nouns"])
+        self.hyp_marks = set(cues["hypothetical_marks"])
+        self.hyp_aux = set(cues["hypothetical_aux"])
+        self.historical_days = int(cues["historical_days"])
+        self.historical_words = set(cues["historical_words"])
+        self.skip = [re.compile(p, re.I) for p in cues["skip_sentences"]]
+        self.quantities = QuantityReader(forms(cues["fatality_words"]) | set(cues["fatality_words"]),
+                                         forms(cues["injury_words"]) | set(cues["injury_words"]))
+
+    @property
+    def version(self) -> str:
+        return self.lex.digest
+
+    # -- entry point ---------------------------------------------------------------------------------
+    def code(self, doc: Any, sentences: list[Sentence], mentions: list[Mention], published: date | None,
+             article_id: str = "", seen: set[str] | None = None) -> list[Event]:
+        """Events of one parsed text. `sentences` and `mentions` carry offsets into `doc.text`; `seen` holds the
+        sentence texts already coded in this article (a headline repeated as a caption is not coded twice)."""
+        seen = set() if seen is None else seen
+        ctx = _DocContext(doc, mentions)
+        events: list[Event] = []
+        for sent, info in zip(doc.sents, sentences):
+            text = sent.text.strip()
+            key = re.sub(r"\W+", " ", text.lower()).strip()
+            if not key or key in seen or any(p.search(text) for p in self.skip):
+                continue
+            seen.add(key)
+            if not any(t.pos_ in ("VERB", "AUX") for t in sent):
+                continue  # headings, captions without a verb, bylines
+            events.extend(self._sentence(ctx, sent, info, published, article_id))
+        return events
+
+    # -- one sentence --------------------------------------------------------------------------------
+    def _sentence(self, ctx: "_DocContext", sent: Any, info: Sentence, published: date | None,
+                  article_id: str) -> list[Event]:
+        found: list[tuple[Any, Entry]] = []
+        for tok in sent:
+            entry = self._match(tok)
+            if entry is not None:
+                found.append((tok, entry))
+        if not found:
+            return []
+        triggers = {t.i for t, _ in found}
+        types = {t.i: e.event for t, e in found}
+        out: list[Event] = []
+        for tok, entry in found:
+            gov = self._governor(tok) if entry.pos == "noun" else None
+            if gov is not None and gov.i in triggers and types[gov.i] == entry.event:
+                continue  # "launched attacks ... attacked": the verb already codes it
+            ev = self._event(ctx, sent, info, tok, entry, gov, published, article_id, triggers)
+            if ev is not None:
+                if ev.quad in (2, 4):  # counts belong to material events ("fired 22 missiles", "killed 5")
+                    ev.quantities, ev.fatalities, ev.injured = self.quantities.read(sent, self._scope(sent, ev, tok))
+                out.append(ev)
+        return out
+
+    def _match(self, tok: Any) -> Entry | None:
+        low = tok.lower_
+        if tok.pos_ == "VERB" or (tok.pos_ == "AUX" and tok.dep_ == "ROOT"):
+            for e in self.lex.verbs.get(low, ()):
+                if self._verb_fits(tok, e):
+                    return e
+        elif tok.pos_ in ("NOUN", "PROPN") and tok.ent_type_ not in ("PERSON", "GPE", "ORG", "NORP"):
+            for e in self.lex.nouns.get(low, ()):
+                if self._noun_fits(tok, e):
+                    return e
+        return None
+
+    @staticmethod
+    def _verb_fits(tok: Any, e: Entry) -> bool:
+        kids = list(tok.children)
+        for word in e.extras:
+            if not any(c.lower_ == word and c.dep_ in ("prt", "prep", "dobj", "advmod", "compound:prt") for c in kids):
+                return False
+        if e.objects:
+            objs = [c for c in kids if c.dep_ in ("dobj", "nsubjpass", "obj")]
+            objs += [g for c in objs for g in c.children if g.dep_ == "conj"]
+            objs += [p for c in kids if c.dep_ == "prep" for p in c.children if p.dep_ == "pobj"]
+            if not any(o.lower_ in e.objects for o in objs):
+                return False
+        return True
+
+    @staticmethod
+    def _noun_fits(tok: Any, e: Entry) -> bool:
+        if not e.extras:
+            return True
+        mods = {c.lower_ for c in tok.children if c.dep_ in ("compound", "amod", "nmod", "npadvmod")}
+        prev = [t.lower_ for t in tok.doc[max(0, tok.i - len(e.extras) - 1):tok.i]]
+        return all(w in mods or w in prev for w in e.extras)
+
+    def _carries(self, verb: Any, noun: Any) -> bool:
+        """Whether a verb only carries a noun trigger ("launched attacks", "carried out strikes")."""
+        return noun.dep_ in ("dobj", "obj", "nsubjpass") and verb.lower_ in self.light
+
+    def _governor(self, noun: Any) -> Any:
+        """The verb a noun trigger hangs from as object or subject ("launched attacks", "attacks continued")."""
+        tok = noun
+        for _ in range(3):
+            if tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj", "conj", "appos", "nsubj") and tok.head is not tok:
+                tok = tok.head
+                if tok.pos_ in ("VERB", "AUX"):
+                    return tok
+                if tok.pos_ != "ADP" and tok.dep_ != "conj":
+                    return None
+            else:
+                return None
+        return None
+
+    # -- building one event --------------------------------------------------------------------------
+    def _event(self, ctx: "_DocContext", sent: Any, info: Sentence, tok: Any, entry: Entry, gov: Any,
+               published: date | None, article_id: str, triggers: set[int]) -> Event | None:
+        tinfo = self.lex.ontology.types[entry.event]
+        how: list[str] = [f"{entry.pos} '{tok.text}' ~ {entry.pattern!r} ({entry.where})"]
+        conf = 0.6
+        if entry.pos == "verb":
+            actors, via = self._verb_actors(ctx, tok)
+            recipients, partners = self._recipients(ctx, tok, tinfo, passive=_passive(tok))
+            clause = tok
+        else:
+            actors, via = self._noun_actors(ctx, tok, gov)
+            recipients, partners = self._noun_recipients(ctx, tok, gov, tinfo.recipient_preps), []
+            clause = gov if gov is not None and self._carries(gov, tok) else tok
+            conf -= 0.05
+        if not actors:
+            return None
+        how.append(f"actor by {via}")
+        conf += {"subject": 0.15, "agent": 0.15, "possessive": 0.12, "modifier": 0.1}.get(via.split(" ")[0], 0.0)
+        if via.startswith(("pronoun", "inherited")):
+            conf -= 0.1
+        if entry.objects:
+            conf += 0.05
+        if tinfo.reciprocal and partners:  # "Merkel spoke with Trump": both are the actor (PLOVER)
+            actors = _unique(actors + partners)
+            recipients = [m for m in recipients if not any(m is p for p in partners)]
+            how.append("reciprocal: partners joined to the actor")
+        recipients = [m for m in recipients if not any(_same(m, a) for a in actors)]
+        if recipients:
+            conf += 0.1
+        negated, neg_how = self._negated(tok, clause)
+        modality, mod_how = self._modality(tok, clause, triggers)
+        if modality != "asserted":
+            conf -= 0.05
+        attribution = self._attribution(ctx, clause)
+        when = self._date(ctx, sent, clause, published)
+        if when[2] == "expression" and modality == "asserted" and published and when[0] and self._old(when[0], published):
+            modality, mod_how = "historical", f"dated {when[0]}, over {self.historical_days} days before publication"
+        places = self._places(ctx, sent, clause)
+        mode = entry.mode
+        if neg_how:
+            how.append(neg_how)
+        if mod_how:
+            how.append(mod_how)
+        return Event(
+            article_id=article_id, sentence_index=info.index, start=info.start, end=info.end,
+            trigger=(tok.idx, tok.idx + len(tok.text)) if entry.pos == "verb" else _noun_span(tok, entry),
+            event=entry.event, mode=mode, context=list(entry.context), quad=tinfo.quad, cameo=entry.cameo,
+            intensity=tinfo.intensity(mode), actor=actors, recipient=recipients, attribution=attribution,
+            negated=negated, modality=modality, date=when[0], date_precision=when[1], date_source=when[2],
+            location=places[0] if places else None, locations=places, fatalities=None, injured=None, quantities=[],
+            confidence=round(max(0.05, min(0.98, conf)), 3),
+            explain={"rule": "lexicon+dependency", "trigger": entry.pattern, "lexicon": entry.where,
+                     "steps": how})
+
+    def _scope(self, sent: Any, ev: Event, tok: Any) -> tuple[int, int]:
+        """Token range a material event's counts come from: its clause, or the sentence for a main clause."""
+        clause = tok if tok.pos_ != "NOUN" else (self._governor(tok) or tok)
+        if clause.dep_ == "ROOT":
+            return sent.start, sent.end
+        return clause.left_edge.i, clause.right_edge.i + 1
+
+    # -- parties ------------------------------------------------------------------------------------
+    def _verb_actors(self, ctx: "_DocContext", verb: Any) -> tuple[list[Mention], str]:
+        passive = _passive(verb)
+        if passive:
+            for c in verb.children:
+                if c.dep_ == "agent":
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            found = ctx.parties(p)
+                            if found:
+                                return found, "agent (by)"
+        else:
+            for c in verb.children:
+                if c.dep_ in ("nsubj", "csubj"):
+                    found = ctx.parties(c)
+                    if found:
+                        return found, "subject"
+                    pron = ctx.pronoun(c)
+                    if pron:
+                        return [pron], f"pronoun '{c.text}'"
+        # no subject of its own: borrow the one of the word it depends on ("decided to withdraw", "and fired",
+        # "has no intention of withdrawing", "the bases that were hosting")
+        tok = verb
+        for _ in range(5):
+            head = tok.head
+            if tok.dep_ not in INHERIT_DEPS or head is tok:
+                break
+            if tok.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
+                found = ctx.parties(head)
+                return (found, "inherited (relative clause)") if found and not passive else ([], "")
+            if tok.dep_ == "xcomp":  # object control: "urged Iran to stop", "told the US to delay"
+                for c in head.children:
+                    if c.dep_ in ("dobj", "obj") and (found := ctx.parties(c)):
+                        return found, "inherited (object of governing verb)"
+            if head.pos_ in ("VERB", "AUX") and not passive:
+                for c in head.children:
+                    if c.dep_ == "nsubj":
+                        found = ctx.parties(c) or ([p] if (p := ctx.pronoun(c)) else [])
+                        if found:
+                            return found, "inherited (subject of governing verb)"
+            tok = head
+        return [], ""
+
+    def _recipients(self, ctx: "_DocContext", verb: Any, tinfo: TypeInfo,
+                    passive: bool) -> tuple[list[Mention], list[Mention]]:
+        """Recipients of a verb trigger, and those of them joined by "with" (partners of a reciprocal event)."""
+        out: list[Mention] = []
+        partners: list[Mention] = []
+        preps = tinfo.recipient_preps
+        objects = ("dobj", "obj", "dative", "iobj") if tinfo.object_is_recipient else ("dative", "iobj")
+        for c in verb.children:
+            if c.dep_ in objects or (passive and tinfo.object_is_recipient and c.dep_ == "nsubjpass"):
+                out += ctx.parties(c)
+            elif c.dep_ == "prep" and c.lower_ in preps | {"with"}:
+                for p in c.children:
+                    if p.dep_ == "pobj":
+                        found = ctx.parties(p)
+                        if c.lower_ == "with":
+                            partners += found
+                        if c.lower_ in preps or c.lower_ == "with":
+                            out += found
+        if not out:  # "fired missiles on two Iraqi bases": the preposition hangs from the object
+            for c in verb.children:
+                if c.dep_ in ("dobj", "obj"):
+                    out += self._prep_parties(ctx, c, preps)
+        return _unique(out), partners
+
+    def _noun_actors(self, ctx: "_DocContext", noun: Any, gov: Any) -> tuple[list[Mention], str]:
+        for c in noun.children:
+            if c.dep_ == "poss":
+                found = ctx.parties(c)
+                if found:
+                    return found, "possessive"
+        for c in noun.children:
+            if c.dep_ in ("compound", "amod", "nmod") and c.i < noun.i:
+                m = ctx.actor_at(c)
+                if m is not None:
+                    return [m], "modifier"
+        for c in noun.children:
+            if c.dep_ == "prep" and c.lower_ == "by":
+                for p in c.children:
+                    if p.dep_ == "pobj" and (found := ctx.parties(p)):
+                        return found, "agent (by)"
+            if c.dep_ in ("acl", "relcl"):  # "the attacks carried out by Iran"
+                for a in c.children:
+                    if a.dep_ == "agent":
+                        for p in a.children:
+                            if p.dep_ == "pobj" and (found := ctx.parties(p)):
+                                return found, "agent (by)"
+        if gov is not None and self._carries(gov, noun):
+            found, via = self._verb_actors(ctx, gov)
+            if found:
+                return found, f"{via} of '{gov.text}'"
+        return [], ""
+
+    def _noun_recipients(self, ctx: "_DocContext", noun: Any, gov: Any, preps: frozenset[str]) -> list[Mention]:
+        out = self._prep_parties(ctx, noun, preps)
+        for c in noun.children:  # "the attacks carried out ... against ... bases"
+            if c.dep_ in ("acl", "relcl"):
+                out += self._prep_parties(ctx, c, preps)
+        if not out and gov is not None and self._carries(gov, noun):
+            out = self._prep_parties(ctx, gov, preps)
+        return _unique(out)
+
+    def _prep_parties(self, ctx: "_DocContext", tok: Any, preps: frozenset[str]) -> list[Mention]:
+        out: list[Mention] = []
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ in preps:
+                for p in c.children:
+                    if p.dep_ == "pobj":
+                        out += ctx.parties(p)
+        return out
+
+    def _attribution(self, ctx: "_DocContext", clause: Any) -> Mention | None:
+        for c in clause.children:  # "France will tell the US to delay ..., Le Drian said"
+            if c.dep_ in ("parataxis", "ccomp", "advcl") and c.lower_ in self.speech and c.i > clause.i:
+                for s in c.children:
+                    if s.dep_ == "nsubj" and (found := ctx.parties(s)):
+                        return found[0]
+        tok = clause
+        for _ in range(4):
+            for c in tok.children:  # "according to the Iraqi military"
+                if c.dep_ == "prep" and c.lower_ == "according":
+                    for to in c.children:
+                        for p in to.children:
+                            if p.dep_ == "pobj" and (found := ctx.parties(p)):
+                                return found[0]
+            if tok.dep_ in ("ccomp", "parataxis") and tok.head.lower_ in self.speech:
+                for c in tok.head.children:
+                    if c.dep_ == "nsubj":
+                        found = ctx.parties(c) or ([p] if (p := ctx.pronoun(c)) else [])
+                        if found:
+                            return found[0]
+                return None
+            if tok.head is tok:
+                break
+            tok = tok.head
+        return None
+
+    # -- negation and modality ------------------------------------------------------------------------
+    def _negated(self, tok: Any, clause: Any) -> tuple[bool, str]:
+        for t in {tok, clause}:
+            for c in t.children:
+                if c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no"):
+                    return True, f"negated by '{c.text}'"
+        cur = clause
+        for _ in range(4):
+            if cur.head is cur or cur.dep_ not in ("xcomp", "pcomp", "pobj", "prep", "ccomp", "acl", "dobj"):
+                break
+            cur = cur.head
+            low = cur.lower_
+            if low in self.negating and (self.negating_particles.get(low) is None or any(
+                    c.lower_ == self.negating_particles[low] for c in cur.children)):
+                return True, f"negated by '{cur.text}'"
+            if cur.pos_ == "NOUN":
+                for c in cur.children:
+                    if c.dep_ == "det" and c.lower_ == "no" or c.dep_ == "neg":
+                        return True, f"negated by '{c.text} {cur.text}'"
+            if cur.lower_ in self.speech:
+                break
+        return False, ""
+
+    def _modality(self, tok: Any, clause: Any, triggers: set[int]) -> tuple[str, str]:
+        cur = clause
+        for depth in range(4):
+            kids = list(cur.children)
+            for c in kids:
+                if c.dep_ == "mark" and c.lower_ in self.hyp_marks:
+                    return "hypothetical", f"conditional '{c.text}'"
+                if c.dep_ in ("aux", "auxpass") and c.lower_ in self.hyp_aux:
+                    return "hypothetical", f"modal '{c.text}'"
+            for c in kids:
+                if c.dep_ in ("aux", "auxpass") and c.lower_ in self.future_aux:
+                    return "future", f"future '{c.text}'"
+                if c.dep_ == "aux" and c.lower_ == "going" and any(g.lower_ == "to" for g in kids):
+                    return "future", "'going to'"
+            if depth == 0 and cur.lower_ in self.historical_words:
+                return "historical", f"'{cur.text}'"
+            if cur.head is cur or cur.lower_ in self.speech:
+                break
+            if cur.dep_ not in ("xcomp", "pcomp", "pobj", "prep", "acl", "advcl", "conj"):
+                break
+            parent = cur.head
+            low = parent.lower_
+            if cur.dep_ in ("xcomp", "pcomp", "pobj", "prep", "acl"):
+                if low in self.future_verbs:
+                    return "future", f"'{parent.text}' to"
+                if low in self.intention or parent.i in triggers or low in self.intention_nouns:
+                    return "intended", f"complement of '{parent.text}'"
+            cur = parent
+        for c in clause.children:
+            if c.dep_ == "advmod" and c.lower_ in self.historical_words:
+                return "historical", f"'{c.text}'"
+        return "asserted", ""
+
+    # -- when and where -------------------------------------------------------------------------------
+    def _date(self, ctx: "_DocContext", sent: Any, clause: Any, published: date | None) -> tuple[str | None, str | None, str | None]:
+        times = [m for m in ctx.in_sentence(sent, "time") if m.value and re.match(r"^\d{4}(-\d{2}){0,2}", m.value)]
+        if times:
+            sub = range(clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
+            inside = [m for m in times if m.start in sub]
+            pick = min(inside or times, key=lambda m: abs(m.start - clause.idx))
+            value = re.match(r"^\d{4}(-\d{2}){0,2}", pick.value or "").group(0)
+            prec = DATE_PRECISION.get(pick.precision or "", None) or {10: "day", 7: "month", 4: "year"}[len(value)]
+            if prec == "month":
+                value = value[:7]
+            elif prec == "year":
+                value = value[:4]
+            return value, prec, "expression"
+        if published:
+            return published.isoformat(), "day", "publication"
+        return None, None, None
+
+    def _old(self, value: str, published: date) -> bool:
+        try:
+            y, m, d = (int(x) for x in (value.split("-") + ["12", "28"])[:3])
+            return (published - date(y, m, min(d, 28))).days >= self.historical_days
+        except ValueError:
+            return False
+
+    def _places(self, ctx: "_DocContext", sent: Any, clause: Any) -> list[Mention]:
+        places = [m for m in ctx.in_sentence(sent, "place") if m.place_id]
+        if not places:
+            return []
+        lo, hi = clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text)
+        inside = [m for m in places if lo <= m.start < hi]
+        chosen = inside or places
+        chosen.sort(key=lambda m: (abs(m.start - clause.idx), m.start))
+        return _unique(chosen)
+
+
+class _DocContext:
+    """Token-to-mention lookups for one Doc."""
+
+    def __init__(self, doc: Any, mentions: Iterable[Mention]) -> None:
+        self.doc = doc
+        self.by_token: dict[int, Mention] = {}
+        self.mentions = sorted(mentions, key=lambda m: m.start)
+        for m in self.mentions:
+            if m.kind != "actor" or not m.code:
+                continue
+            span = doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is None:
+                continue
+            for t in span:
+                self.by_token.setdefault(t.i, m)
+
+    def actor_at(self, tok: Any) -> Mention | None:
+        return self.by_token.get(tok.i)
+
+    def parties(self, tok: Any) -> list[Mention]:
+        """Actor mentions an argument token stands for: its own, else the nearest in its phrase (not crossing
+        into clauses), with coordinated phrases ("Russia, Iran and Syria") all included."""
+        own = self.by_token.get(tok.i)
+        if own is not None:
+            out = [own]
+        else:
+            out = []
+            level = [tok]
+            for _ in range(3):
+                nxt = [c for t in level for c in t.children if c.dep_ not in CLAUSE_DEPS and c.dep_ != "conj"]
+                hits = [self.by_token[c.i] for c in nxt if c.i in self.by_token]
+                if hits:
+                    out = hits
+                    break
+                level = nxt
+        for c in tok.children:
+            if c.dep_ == "conj":
+                out += self.parties(c)
+        return _unique(out)
+
+    def pronoun(self, tok: Any) -> Mention | None:
+        """A subject pronoun resolved to the latest fitting actor before it (people for he/she, others for it/they)."""
+        low = tok.lower_
+        if low not in PRONOUNS_PERSON and low not in PRONOUNS_GROUP:
+            return None
+        want_person = low in PRONOUNS_PERSON
+        for m in reversed(self.mentions):
+            if m.start >= tok.idx or m.kind != "actor" or not m.code:
+                continue
+            if tok.idx - m.start > 1500:
+                break
+            if (m.actor_kind in ("person", "role")) == want_person:
+                return m
+        return None
+
+    def in_sentence(self, sent: Any, kind: str) -> list[Mention]:
+        lo, hi = sent.start_char, sent.end_char
+        return [m for m in self.mentions if m.kind == kind and lo <= m.start < hi]
+
+
+def _passive(verb: Any) -> bool:
+    return any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children) or (verb.tag_ == "VBN" and verb.dep_ == "acl")
+
+
+def _same(a: Mention, b: Mention) -> bool:
+    return a is b or bool(a.actor_id and a.actor_id == b.actor_id) or (a.start == b.start and a.end == b.end)
+
+
+def _unique(ms: list[Mention]) -> list[Mention]:
+    out: list[Mention] = []
+    for m in ms:
+        if not any(_same(m, o) for o in out):
+            out.append(m)
+    return out
+
+
+def _noun_span(tok: Any, entry: Entry) -> tuple[int, int]:
+    start = tok.idx
+    for t in tok.doc[max(0, tok.i - len(entry.extras)):tok.i]:
+        if t.lower_ in entry.extras:
+            start = min(start, t.idx)
+    return start, tok.idx + len(tok.text)

@@ -1,0 +1,158 @@
+"""Store queries for coded events: writing an article's events with its annotations, filtering and streaming them.
+
+Mixed into `Store`; all SQL for the `events` table lives here.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..events.record import to_record
+from ..model import Annotation
+
+_COLUMNS = ("id", "article_id", "sentence_index", "start_char", "end_char", "trigger_start", "trigger_end", "event",
+            "mode", "quad", "cameo", "intensity", "date", "date_precision", "date_source", "day", "negated",
+            "modality", "confidence", "actor_codes", "actor_names", "recipient_codes", "recipient_names",
+            "countries", "pipeline_version", "record")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The filters of `sitrep events` / `export events` / `/api/events`."""
+
+    actor: str | None = None  # a name (substring) or a code or code prefix, case-insensitive
+    recipient: str | None = None
+    type: str | None = None  # PLOVER type
+    country: str | None = None  # ISO3 of an actor or a recipient
+    since: date | None = None  # on the event date
+    until: date | None = None
+    outlet: str | None = None
+    min_confidence: float | None = None
+    article: str | None = None
+    include_negated: bool = True
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    parts = value.split("-")
+    try:
+        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+class EventQueries:
+    con: Any
+
+    def put_events(self, anns: Sequence[Annotation], version: str | None) -> int:
+        """Replace the events of these articles (inside the caller's transaction). Returns the number written."""
+        ids = [a.article_id for a in anns]
+        self.con.execute("DELETE FROM events WHERE list_contains(?, article_id)", [ids])
+        if not any(a.events for a in anns):
+            return 0
+        meta = {r[0]: r[1:] for r in self.con.execute(
+            "SELECT id, source, outlet, published, text FROM articles WHERE list_contains(?, id)", [ids]).fetchall()}
+        rows: list[list[Any]] = []
+        seen: set[str] = set()
+        for a in anns:
+            source, outlet, published, text = meta[a.article_id]
+            pub = published.isoformat() if published else None
+            for ev in a.events:
+                rec = to_record(ev, text=text, source=source, outlet=outlet, published=pub, version=version)
+                if rec["id"] in seen:
+                    continue
+                seen.add(rec["id"])
+                rows.append(_row(rec, ev.article_id))
+        self.con.executemany(f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                             rows)
+        return len(rows)
+
+    def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:
+        where, params = ["TRUE"], []
+        for value, codes, names in ((f.actor, "actor_codes", "actor_names"),
+                                    (f.recipient, "recipient_codes", "recipient_names")):
+            if value:
+                where.append(f"(len(list_filter({codes}, c -> starts_with(c, ?))) > 0 "
+                             f"OR len(list_filter({names}, n -> contains(n, ?))) > 0)")
+                params += [value.lower(), value.lower()]
+        if f.type:
+            where.append("e.event = ?")
+            params.append(f.type.upper())
+        if f.country:
+            where.append("list_contains(e.countries, ?)")
+            params.append(f.country.upper())
+        if f.since:
+            where.append("e.day >= ?")
+            params.append(f.since)
+        if f.until:
+            where.append("e.day <= ?")
+            params.append(f.until)
+        if f.outlet:
+            where.append("lower(r.outlet) = lower(?)")
+            params.append(f.outlet)
+        if f.min_confidence is not None:
+            where.append("e.confidence >= ?")
+            params.append(f.min_confidence)
+        if f.article:
+            where.append("e.article_id = ?")
+            params.append(f.article)
+        if not f.include_negated:
+            where.append("NOT e.negated")
+        return " AND ".join(where), params
+
+    def events(self, f: EventFilter = EventFilter(), limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        return list(self.iter_events(f, limit, offset))
+
+    def iter_events(self, f: EventFilter = EventFilter(), limit: int | None = None, offset: int = 0,
+                    batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Event records matching `f`, by date then article and position; streams."""
+        where, params = self._event_where(f)
+        sql = (f"SELECT e.record FROM events e JOIN articles r ON r.id = e.article_id WHERE {where} "
+               f"ORDER BY e.day NULLS LAST, e.article_id, e.start_char, e.trigger_start, e.id")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        cur = self.con.execute(sql, params)
+        while rows := cur.fetchmany(batch):
+            for (rec,) in rows:
+                yield json.loads(rec)
+
+    def count_events(self, f: EventFilter = EventFilter()) -> int:
+        where, params = self._event_where(f)
+        return int(self.con.execute(f"SELECT count(*) FROM events e JOIN articles r ON r.id = e.article_id "
+                                    f"WHERE {where}", params).fetchone()[0])
+
+    def event(self, id_or_prefix: str) -> dict[str, Any] | None:
+        rows = self.con.execute("SELECT record FROM events WHERE starts_with(id, ?) ORDER BY id LIMIT 2",
+                                [id_or_prefix]).fetchall()
+        if len(rows) != 1:
+            return None
+        return json.loads(rows[0][0])
+
+    def event_ids(self, article_id: str) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT id FROM events WHERE article_id = ? ORDER BY start_char, id",
+                                               [article_id]).fetchall()]
+
+    def event_stats(self) -> dict[str, Any]:
+        total = self.con.execute("SELECT count(*), count(DISTINCT article_id) FROM events").fetchone()
+        by_type = dict(self.con.execute("SELECT event, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+        negated = self.con.execute("SELECT count(*) FROM events WHERE negated").fetchone()[0]
+        versions = [r[0] for r in self.con.execute("SELECT DISTINCT pipeline_version FROM events ORDER BY 1").fetchall()]
+        return {"events": total[0], "articles_with_events": total[1], "by_type": by_type, "negated": negated,
+                "pipeline_versions": versions}
+
+
+def _row(rec: dict[str, Any], article_id: str) -> list[Any]:
+    ev = rec["evidence"][0]
+    actors, recips = rec["actor"], rec["recipient"]
+    countries = sorted({p["country"] for p in actors + recips if p.get("country")})
+    return [rec["id"], article_id, ev["sentence_index"], ev["start"], ev["end"], ev["trigger"][0], ev["trigger"][1],
+            rec["event"], rec["mode"], rec["quad"], rec["cameo"], rec["intensity"], rec["date"], rec["date_precision"],
+            rec["date_source"], _day(rec["date"]), rec["negated"], rec["modality"], rec["confidence"],
+            [p["code"].lower() for p in actors], [p["name"].lower() for p in actors],
+            [p["code"].lower() for p in recips], [p["name"].lower() for p in recips], countries,
+            rec["pipeline_version"], json.dumps(rec, ensure_ascii=False)]
