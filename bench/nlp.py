@@ -4,7 +4,9 @@
 2. Bare spaCy: `nlp.pipe` over the clean texts with the same model and its default components
    (`n_process` = workers). Tokens per second.
 3. sitrep's language layer (`LanguageLayer`, the code `sitrep ingest` runs) with the same number of workers
-   over the same articles, writing to the store. Tokens per second, and the ratio to bare spaCy.
+   over the same articles, writing to the store: first without the event coder, then with it (what `ingest`
+   does). Tokens per second, the ratio to bare spaCy, and the time the coder adds (with one worker, also the
+   time spent inside the coder itself, measured around its calls).
 Peak RSS of this process and of its largest worker process is reported after the layer (which runs first)
 and again after bare spaCy.
 """
@@ -57,15 +59,34 @@ def main() -> int:
             ingested = s.ingest([str(jsonl)], language=None).new
             ids = s.store.pending_annotation("", "")  # English articles (others carry a skip_reason)
             texts = [t for _, t, _ in s.store.texts_for(ids)]
+            plain_cfg = LanguageConfig(model=args.model, workers=args.workers, events=False)
             cfg = LanguageConfig(model=args.model, workers=args.workers)
-            # model and knowledge loading is outside the timed part for both (bare spaCy loads before its clock)
-            from sitrep.nlp.annotate import Annotator
+            # model and knowledge loading is outside the timed part for all (bare spaCy loads before its clock)
+            from sitrep.nlp.layer import make_annotator
 
-            annotator = Annotator(args.model) if args.workers == 1 else None
+            annotator = make_annotator(cfg) if args.workers == 1 else None
+            coder, inside = (annotator.coder, [0.0]) if annotator is not None else (None, [0.0])
+            if annotator is not None:
+                annotator.coder = None
             t0 = time.perf_counter()
-            rep = LanguageLayer(s.store, cfg).run(annotator=annotator)
+            LanguageLayer(s.store, plain_cfg).run(annotator=annotator, ids=ids)
+            p_secs = time.perf_counter() - t0
+            if annotator is not None:
+                code = coder.code
+
+                def timed(*a, **k):
+                    t = time.perf_counter()
+                    try:
+                        return code(*a, **k)
+                    finally:
+                        inside[0] += time.perf_counter() - t
+                coder.code = timed
+                annotator.coder = coder
+            t0 = time.perf_counter()
+            rep = LanguageLayer(s.store, cfg).run(annotator=annotator, ids=ids)
             l_secs = time.perf_counter() - t0
             stats = s.store.language_stats()
+            events = s.store.event_stats()
             # the layer runs first, so these peaks are the layer's (with the ingest before it), not bare spaCy's
             layer_rss = _peaks()
             del annotator
@@ -77,6 +98,11 @@ def main() -> int:
                          "articles_per_second": round(rep.articles / l_secs, 2), "mentions": stats["mentions"],
                          "unresolved": stats["unresolved"]},
         "ratio_to_bare_spacy": round((rep.tokens / l_secs) / (b_tokens / b_secs), 3),
+        "layer_without_coder": {"seconds": round(p_secs, 2), "tokens_per_second": round(rep.tokens / p_secs)},
+        "coder": {"events": events["events"], "by_type": events["by_type"],
+                  "added_seconds": round(l_secs - p_secs, 2), "added_share": round((l_secs - p_secs) / p_secs, 3),
+                  "seconds_inside_coder": round(inside[0], 2) if annotator is not None else None,
+                  "inside_share": round(inside[0] / (l_secs - inside[0]), 3) if annotator is not None else None},
         "layer_peak_rss_mib": layer_rss,
         "peak_rss_mib_after_bare_spacy": _peaks(),
     }

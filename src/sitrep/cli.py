@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from .ingest.sources import IngestConfig
-from .library import EXPORT_FORMATS, Sitrep
+from .library import EVENT_EXPORT_FORMATS, EXPORT_FORMATS, Sitrep
 from .nlp.layer import LanguageConfig
 from .nlp.models import DEFAULT_MODEL, ModelError
 from .resolve.tables import TableError
-from .store import StoreError, default_db_path
+from .store import EventFilter, StoreError, default_db_path
 
 app = typer.Typer(help="sitrep: turn news reports into structured, sourced event data.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -40,7 +40,11 @@ ActorsOpt = Annotated[Optional[list[str]], typer.Option("--actors", help="Extra 
                                                         "format); adds or overrides entries by id. Repeatable.")]
 PlacesOpt = Annotated[Optional[list[str]], typer.Option("--places", help="Extra place file (TSV, the shipped "
                                                         "format). Repeatable.")]
+LexiconOpt = Annotated[Optional[list[str]], typer.Option("--lexicon", help="Extra event lexicon (TSV, the shipped "
+                                                         "format); replaces lines with the same pattern. Repeatable.")]
 MENTION_KINDS = ("actor", "place", "time")
+PLOVER_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST", "ACCUSE", "REJECT",
+                "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")
 
 
 class Failure(Exception):
@@ -93,14 +97,18 @@ def ingest(
     nlp: Annotated[bool, typer.Option("--nlp/--no-nlp", help="Run the language layer (sentences, actors, places, "
                                                              "times) over new articles.")] = True,
     reannotate: Annotated[bool, typer.Option(help="Also redo articles annotated with another model or other "
-                                                  "actor/place files.")] = False,
+                                                  "actor/place/lexicon files.")] = False,
+    events: Annotated[bool, typer.Option("--events/--no-events", help="Code events (PLOVER, CAMEO) from the "
+                                                                      "language layer's parse.")] = True,
+    lexicon: LexiconOpt = None,
 ) -> None:
     """Read news into the store: text, Markdown, HTML, JSON Lines, RSS/Atom, WARC (any of them gzipped) and URLs.
 
     Then the language layer annotates every article not yet annotated: sentences, and actor, place and time
-    mentions resolved with character offsets (see `sitrep entities`, `sitrep show ID --annotate`)."""
+    mentions resolved with character offsets (see `sitrep entities`, `sitrep show ID --annotate`), and the event
+    coder codes their events (see `sitrep events`)."""
     config = IngestConfig(max_bytes=max_bytes, fetch_timeout=fetch_timeout, fetch_retries=fetch_retries)
-    language = _language(nlp, workers, model, actors, places, reannotate)
+    language = _language(nlp, workers, model, actors, places, reannotate, events, lexicon)
     show = err.is_terminal and not as_json if progress is None else progress
     with _open(db, read_only=False) as s:
         if show:
@@ -311,21 +319,231 @@ def export_mentions(fmt: FormatOpt = "jsonl", output: OutputOpt = None, db: DbOp
     _export("mentions", fmt, output, db)
 
 
+# -- events -----------------------------------------------------------------------------------------------
+ActorFilt = Annotated[Optional[str], typer.Option("--actor", help="Actor name, code or code prefix (IRN finds "
+                                                  "IRNMIL); case-insensitive.")]
+RecipFilt = Annotated[Optional[str], typer.Option("--recipient", help="Recipient name, code or code prefix.")]
+TypeFilt = Annotated[Optional[str], typer.Option("--type", help="PLOVER type (ASSAULT, ACCUSE, ...).")]
+CountryFilt = Annotated[Optional[str], typer.Option("--country", help="ISO 3166-1 alpha-3 of an actor or recipient.")]
+SinceFilt = Annotated[Optional[str], typer.Option("--since", help="Event date on or after (YYYY-MM-DD).")]
+UntilFilt = Annotated[Optional[str], typer.Option("--until", help="Event date on or before (YYYY-MM-DD).")]
+OutletFilt = Annotated[Optional[str], typer.Option("--outlet", help="Only events reported by this outlet.")]
+ConfFilt = Annotated[Optional[float], typer.Option("--min-confidence", min=0.0, max=1.0, help="Lowest confidence.")]
+
+
+def _event_filter(actor: str | None, recipient: str | None, type_: str | None, country: str | None,
+                  since: str | None, until: str | None, outlet: str | None, min_confidence: float | None) -> EventFilter:
+    if type_ is not None and type_.upper() not in PLOVER_TYPES:
+        raise typer.BadParameter(f"{type_!r}; choose one of {', '.join(PLOVER_TYPES)}", param_hint="--type")
+    if country is not None and not (len(country) == 3 and country.isalpha()):
+        raise typer.BadParameter(f"{country!r} is not an ISO 3166-1 alpha-3 code", param_hint="--country")
+    return EventFilter(actor=actor, recipient=recipient, type=type_, country=country, since=_date(since, "--since"),
+                       until=_date(until, "--until"), outlet=outlet, min_confidence=min_confidence)
+
+
+def _parties(ps: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{p['code'] or '?'}" + (f" ({p['name']})" if p.get("name") and p["name"] != p["code"] else "")
+                     for p in ps) or "-"
+
+
+events_app = typer.Typer(help="Coded events: list them (filters below) or `sitrep events show ID`.",
+                         invoke_without_command=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.callback()
+def events_list(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    actor: ActorFilt = None, recipient: RecipFilt = None, type_: TypeFilt = None, country: CountryFilt = None,
+    since: SinceFilt = None, until: UntilFilt = None, outlet: OutletFilt = None, min_confidence: ConfFilt = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List coded events by date: who did what to whom, when and where, with the confidence and the sentence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    f = _event_filter(actor, recipient, type_, country, since, until, outlet, min_confidence)
+    with _open(db, read_only=True) as s:
+        items, total = s.events(f, limit, offset)
+    if as_json:
+        _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
+        return
+    table = Table(title=f"{len(items)} of {total} event(s)", title_justify="left")
+    for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "evidence"):
+        table.add_column(col, overflow="fold")
+    for e in items:
+        kind = e["event"] + (f"/{e['mode']}" if e.get("mode") else "")
+        if e["negated"]:
+            kind = "not " + kind
+        if e["modality"] != "asserted":
+            kind += f" ({e['modality']})"
+        ev = e["evidence"][0]
+        table.add_row(e["id"][:12], e["date"] or "-", kind, _parties(e["actor"]), _parties(e["recipient"]),
+                      (e.get("location") or {}).get("name") or "-", f"{e['confidence']:.2f}", ev["sentence"][:160])
+    out.print(table)
+
+
+@events_app.command("show")
+def events_show(
+    event_id: Annotated[str, typer.Argument(metavar="ID", help="An event id or a unique prefix of one.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One event in full: coded fields, parties, places, counts, evidence and how it was coded."""
+    with _open(db, read_only=True) as s:
+        try:
+            e = s.event(event_id)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+    if as_json:
+        _print_json(e)
+        return
+    lines = [("id", e["id"]), ("event", f"{e['event']} mode={e.get('mode') or '-'} context={','.join(e['context']) or '-'}"
+                                        f" quad={e['quad']} cameo={e.get('cameo') or '-'} intensity={e.get('intensity')}"),
+             ("actor", _parties(e["actor"])), ("recipient", _parties(e["recipient"])),
+             ("attribution", _parties([e["attribution"]]) if e.get("attribution") else "-"),
+             ("negated / modality", f"{e['negated']} / {e['modality']}"),
+             ("date", f"{e['date']} ({e.get('date_precision')}, from {e.get('date_source')})"),
+             ("places", "; ".join(p["name"] for p in e.get("locations") or []) or "-"),
+             ("counts", "; ".join(q["text"] for q in (e.get("attributes") or {}).get("quantities") or []) or "-"),
+             ("confidence", str(e["confidence"])), ("pipeline", e.get("pipeline_version") or "-")]
+    for k, v in lines:
+        out.print(f"[bold]{k}:[/] {v}", highlight=False)
+    for ev in e["evidence"]:
+        out.print(f"\n[bold]evidence[/] {ev['doc_id']} ({ev.get('outlet') or ev['source']}, {ev.get('published') or 'undated'}),"
+                  f" chars {ev['start']}-{ev['end']}:", highlight=False)
+        t0, t1 = (ev.get("trigger") or [ev["start"], ev["start"]])
+        sent = ev["sentence"]
+        a, b = t0 - ev["start"], t1 - ev["start"]
+        out.print(f"  {sent[:a]}[[{sent[a:b]}]]{sent[b:]}", markup=False, highlight=False)
+    out.print(f"\n[bold]explain:[/] {json.dumps(e.get('explain'), ensure_ascii=False)}", highlight=False)
+
+
+@export_app.command("events")
+def export_events(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EVENT_EXPORT_FORMATS)}.")] = "jsonl",
+    output: OutputOpt = None, db: DbOpt = None,
+    actor: ActorFilt = None, recipient: RecipFilt = None, type_: TypeFilt = None, country: CountryFilt = None,
+    since: SinceFilt = None, until: UntilFilt = None, outlet: OutletFilt = None, min_confidence: ConfFilt = None,
+) -> None:
+    """Export events: JSONL (event.schema.json records), CSV or Parquet (flat rows), or GDELT 2.0 event TSV."""
+    if fmt not in EVENT_EXPORT_FORMATS:
+        raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EVENT_EXPORT_FORMATS)}", param_hint="--format")
+    if fmt == "parquet" and not output:
+        raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
+    f = _event_filter(actor, recipient, type_, country, since, until, outlet, min_confidence)
+    with _open(db, read_only=True) as s:
+        n = s.export_events(fmt, output if output else sys.stdout, f)
+    if output:
+        err.print(f"wrote {n} event(s) to {output}", highlight=False)
+
+
+@app.command()
+def code(
+    path: Annotated[str, typer.Argument(metavar="FILE", help="JSONL items {id, text, date?, title?, outlet?}; "
+                                                             "'-' for stdin.")] = "-",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (stdout if omitted).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (each loads the model once).")] = 1,
+    model: ModelOpt = DEFAULT_MODEL,
+    actors: ActorsOpt = None,
+    places: PlacesOpt = None,
+    lexicon: LexiconOpt = None,
+) -> None:
+    """Code events in JSONL items without a database: one event record a line (event.schema.json).
+
+    The text is taken as given (no boilerplate removal), so offsets point into it; evidence[0].doc_id and
+    evidence[0].source are the item's id. Bad lines are reported on stderr and skipped (exit 3)."""
+    from .events.batch import BadItem, code_items, parse_item
+
+    cfg = _language(True, workers, model, actors, places, lexicon=lexicon)
+    bad = 0
+
+    def items(fh: Any) -> Any:
+        nonlocal bad
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_item(line)
+            except BadItem as exc:
+                bad += 1
+                err.print(f"line {n}: skipped: {exc}", highlight=False, markup=False)
+
+    src = sys.stdin if path == "-" else None
+    try:
+        fh_in = src or open(path, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise Failure(f"{path}: cannot read: {exc.strerror}") from exc
+    fh_out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    n_items = n_events = 0
+    try:
+        gen: Any = items(fh_in)
+        for ident, result in code_items(gen, cfg):
+            n_items += 1
+            if isinstance(result, str):
+                bad += 1
+                err.print(f"item {ident}: failed: {result}", highlight=False, markup=False)
+                continue
+            for rec in result:
+                fh_out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n_events += 1
+    finally:
+        if fh_in is not sys.stdin:
+            fh_in.close()
+        if fh_out is not sys.stdout:
+            fh_out.close()
+    err.print(f"coded {n_items} item(s): {n_events} event(s), {bad} bad line(s) or item(s) skipped", highlight=False)
+    raise typer.Exit(3 if bad else 0)
+
+
+@app.command()
+def recode(
+    db: DbOpt = None,
+    since: Annotated[Optional[str], typer.Option(help="Only articles published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only articles published on or before (YYYY-MM-DD).")] = None,
+    workers: WorkersOpt = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    actors: ActorsOpt = None,
+    places: PlacesOpt = None,
+    lexicon: LexiconOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-run the language layer and the event coder over stored articles (after lexicons, actor or place files
+    or the model changed). Unchanged events keep their ids; every event records its pipeline_version."""
+    cfg = _language(True, workers, model, actors, places, lexicon=lexicon)
+    assert cfg is not None
+    with _open(db, read_only=False) as s:
+        report = s.recode(cfg, since=_date(since, "--since"), until=_date(until, "--until"))
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        out.print(f"recoded {report.articles} article(s): {report.mentions} mention(s), {report.events} event(s) "
+                  f"in {report.seconds:.1f}s" + (f", {len(report.failed)} failed" if report.failed else ""),
+                  highlight=False)
+    raise typer.Exit(1 if report.failed else 0)
+
+
 def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | None, places: list[str] | None,
-              redo: bool = False) -> LanguageConfig | None:
+              redo: bool = False, events: bool = True, lexicon: list[str] | None = None) -> LanguageConfig | None:
     if not nlp:
         return None
     try:
+        from .events.lexicon import Lexicon
         from .resolve.knowledge import Knowledge
 
         Knowledge(actors or (), places or ())  # check the user's files before any work: one clear line if bad
+        if events:
+            Lexicon.load(lexicon or ())
         from .nlp.models import check_model
 
         check_model(model)
     except (TableError, ModelError) as exc:
         raise Failure(str(exc)) from exc
     return LanguageConfig(model=model, workers=workers, actor_files=tuple(actors or ()),
-                          place_files=tuple(places or ()), redo=redo)
+                          place_files=tuple(places or ()), redo=redo, events=events,
+                          lexicon_files=tuple(lexicon or ()))
 
 
 def main() -> None:

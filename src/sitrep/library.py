@@ -21,11 +21,20 @@ from .ingest.sources import IngestConfig
 from .model import Mention, RemovedSpan
 from .nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
 from .nlp.layer import Progress as LanguageProgress
-from .store import Store
+from .events.record import GDELT_COLUMNS, gdelt_row
+from .store import EventFilter, Store
 from .store.db import ARTICLE_EXPORT_COLUMNS
 from .store.language import MENTION_EXPORT_COLUMNS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+EVENT_EXPORT_FORMATS = (*EXPORT_FORMATS, "gdelt")
+# One flat row per event in CSV and Parquet (JSONL carries the full nested record).
+EVENT_FLAT_COLUMNS = ("id", "date", "date_precision", "date_source", "event", "mode", "context", "quad", "cameo",
+                      "intensity", "actor_code", "actor_name", "actor_country", "recipient_code", "recipient_name",
+                      "recipient_country", "negated", "modality", "attribution", "location", "location_country",
+                      "lat", "lon", "fatalities", "injured", "quantities", "confidence", "num_mentions",
+                      "num_articles", "num_sources", "doc_id", "source", "outlet", "published", "sentence",
+                      "trigger", "pipeline_version")
 
 
 class Sitrep:
@@ -56,6 +65,13 @@ class Sitrep:
     def annotate(self, language: LanguageConfig | None = None) -> LanguageReport:
         """Run the language layer over the articles not yet annotated (all of them with `redo`)."""
         return LanguageLayer(self.store, language or LanguageConfig()).run()
+
+    def recode(self, language: LanguageConfig | None = None, *, since: date | None = None,
+               until: date | None = None) -> LanguageReport:
+        """Re-run the language layer and the event coder over stored articles (published within since/until when
+        given), after lexicons, dictionaries or the model changed. Event ids stay the same where the event does."""
+        ids = self.store.annotatable_ids(since, until)
+        return LanguageLayer(self.store, language or LanguageConfig()).run(ids=ids)
 
     def delete(self, ids: list[str]) -> list[str]:
         """Retract articles (ids or unique prefixes) and everything derived from them."""
@@ -109,6 +125,58 @@ class Sitrep:
     def rejects(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         return self.store.rejects(limit, offset)
 
+    # -- events -------------------------------------------------------------------------------
+    def events(self, f: EventFilter = EventFilter(), limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Event records matching the filter (by event date), one page, and the total."""
+        return self.store.events(f, limit, offset), self.store.count_events(f)
+
+    def event(self, id_or_prefix: str) -> dict[str, Any]:
+        rec = self.store.event(id_or_prefix)
+        if rec is None:
+            from .store import StoreError
+
+            raise StoreError(f"no event with id (or unique prefix) {id_or_prefix!r}")
+        return rec
+
+    def export_events(self, fmt: str, out: IO[str] | str | None = None, f: EventFilter = EventFilter()) -> int:
+        """Write events as JSONL (full records), CSV or Parquet (flat rows) or GDELT 2.0 TSV. Returns the count."""
+        if fmt not in EVENT_EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EVENT_EXPORT_FORMATS)}")
+        if fmt == "jsonl":
+            return self._export("jsonl", out, lambda: self.store.iter_events(f), None, ())
+        if fmt == "gdelt":
+            return self._gdelt(out, f)
+
+        def flat() -> Any:
+            return (flat_event(r) for r in self.store.iter_events(f))
+
+        def batches() -> Any:
+            import pyarrow as pa
+
+            rows: list[dict[str, Any]] = []
+            for r in flat():
+                rows.append(r)
+                if len(rows) == 2000:
+                    yield pa.RecordBatch.from_pylist(rows, schema=_FLAT_SCHEMA())
+                    rows = []
+            if rows:
+                yield pa.RecordBatch.from_pylist(rows, schema=_FLAT_SCHEMA())
+        return self._export(fmt, out, flat, batches, EVENT_FLAT_COLUMNS)
+
+    def _gdelt(self, out: IO[str] | str | None, f: EventFilter) -> int:
+        def write(fh: IO[str]) -> int:
+            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+            w.writerow(GDELT_COLUMNS)
+            n = 0
+            for rec in self.store.iter_events(f):
+                w.writerow(["" if v is None else str(v).replace("\t", " ") for v in gdelt_row(rec)])
+                n += 1
+            return n
+        if isinstance(out, (str, os.PathLike)):
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                return write(fh)
+        return write(out or io.StringIO())
+
     # -- export -------------------------------------------------------------------------------
     def export_articles(self, fmt: str, out: IO[str] | str | None = None) -> int:
         """Write every article as JSONL or CSV (to a text stream or path) or Parquet (to a path).
@@ -144,6 +212,39 @@ def describe(m: Mention) -> str:
     if m.kind == "place":
         return f"{m.name} ({m.place_kind}, {m.country or '-'})"
     return f"{m.value} ({m.precision})" + (f" to {m.value_end}" if m.value_end else "")
+
+
+def flat_event(r: dict[str, Any]) -> dict[str, Any]:
+    """One event record as a flat row (first actor and recipient; lists joined by ';')."""
+    a = r["actor"][0] if r["actor"] else {}
+    b = r["recipient"][0] if r["recipient"] else {}
+    loc = r.get("location") or {}
+    ev = r["evidence"][0]
+    attrs = r.get("attributes") or {}
+    return {
+        "id": r["id"], "date": r["date"], "date_precision": r.get("date_precision"), "date_source": r.get("date_source"),
+        "event": r["event"], "mode": r.get("mode"), "context": ";".join(r.get("context") or []), "quad": r["quad"],
+        "cameo": r.get("cameo"), "intensity": r.get("intensity"),
+        "actor_code": ";".join(p["code"] for p in r["actor"]), "actor_name": a.get("name"),
+        "actor_country": a.get("country"), "recipient_code": ";".join(p["code"] for p in r["recipient"]),
+        "recipient_name": b.get("name"), "recipient_country": b.get("country"), "negated": r["negated"],
+        "modality": r["modality"], "attribution": (r.get("attribution") or {}).get("code"),
+        "location": loc.get("name"), "location_country": loc.get("country"), "lat": loc.get("lat"),
+        "lon": loc.get("lon"), "fatalities": attrs.get("fatalities"), "injured": attrs.get("injured"),
+        "quantities": ";".join(q["text"] for q in attrs.get("quantities") or []), "confidence": r["confidence"],
+        "num_mentions": r["num_mentions"], "num_articles": r["num_articles"], "num_sources": r["num_sources"],
+        "doc_id": ev["doc_id"], "source": ev["source"], "outlet": ev.get("outlet"), "published": ev.get("published"),
+        "sentence": ev["sentence"], "trigger": ev.get("trigger_text"), "pipeline_version": r.get("pipeline_version"),
+    }
+
+
+def _FLAT_SCHEMA() -> Any:  # noqa: N802 - built lazily, pyarrow is imported only for Parquet
+    import pyarrow as pa
+
+    types = {"quad": pa.int8(), "intensity": pa.float64(), "negated": pa.bool_(), "lat": pa.float64(),
+             "lon": pa.float64(), "fatalities": pa.int64(), "injured": pa.int64(), "confidence": pa.float64(),
+             "num_mentions": pa.int32(), "num_articles": pa.int32(), "num_sources": pa.int32()}
+    return pa.schema([(c, types.get(c, pa.string())) for c in EVENT_FLAT_COLUMNS])
 
 
 def _jsonable(v: Any) -> Any:

@@ -4,16 +4,18 @@ that produced it. Knowledge (lexicon, ontology, cues) comes from `data/events/`;
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from ..model import Event, Mention, Sentence
 from ..resources import load_toml
-from .lexicon import Entry, Lexicon, TypeInfo
+from .lexicon import Entry, Lexicon, TypeInfo, noun_forms
 from .quantities import QuantityReader
 
 INHERIT_DEPS = {"xcomp", "conj", "advcl", "relcl", "acl", "pcomp", "pobj", "prep", "dobj"}
+CountryParty = Callable[[str, str, int, int], "Mention | None"]
 CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", "mark", "cc", "csubj", "pcomp"}
 SUBJ_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
@@ -41,6 +43,12 @@ class EventCoder:
         self.historical_days = int(cues["historical_days"])
         self.historical_words = set(cues["historical_words"])
         self.skip = [re.compile(p, re.I) for p in cues["skip_sentences"]]
+        self.instruments: dict[str, str] = {}  # head noun (all forms) -> mode; two-word ones keyed "first last"
+        for words, mode in cues["instruments"].items():
+            *first, last = words.split()
+            for f in noun_forms(last):
+                self.instruments[" ".join([*first, f])] = mode
+        self.country_nouns = set(cues["country_nouns"])
         self.quantities = QuantityReader(forms(cues["fatality_words"]) | set(cues["fatality_words"]),
                                          forms(cues["injury_words"]) | set(cues["injury_words"]))
 
@@ -50,11 +58,12 @@ class EventCoder:
 
     # -- entry point ---------------------------------------------------------------------------------
     def code(self, doc: Any, sentences: list[Sentence], mentions: list[Mention], published: date | None,
-             article_id: str = "", seen: set[str] | None = None) -> list[Event]:
+             article_id: str = "", seen: set[str] | None = None, country: CountryParty | None = None) -> list[Event]:
         """Events of one parsed text. `sentences` and `mentions` carry offsets into `doc.text`; `seen` holds the
-        sentence texts already coded in this article (a headline repeated as a caption is not coded twice)."""
+        sentence texts already coded in this article (a headline repeated as a caption is not coded twice);
+        `country(iso3, text, start, end)` makes a country party ("his country's jets")."""
         seen = set() if seen is None else seen
-        ctx = _DocContext(doc, mentions)
+        ctx = _DocContext(doc, mentions, self, country)
         events: list[Event] = []
         for sent, info in zip(doc.sents, sentences):
             text = sent.text.strip()
@@ -79,11 +88,22 @@ class EventCoder:
             return []
         triggers = {t.i for t, _ in found}
         types = {t.i: e.event for t, e in found}
-        out: list[Event] = []
+        modes: dict[int, Entry] = {}  # verb trigger -> a same-type noun that says how ("killed in a drone strike")
+        skip: set[int] = set()
         for tok, entry in found:
             gov = self._governor(tok) if entry.pos == "noun" else None
             if gov is not None and gov.i in triggers and types[gov.i] == entry.event:
-                continue  # "launched attacks ... attacked": the verb already codes it
+                skip.add(tok.i)  # "attacked ... in an air strike": the verb codes it
+                if entry.mode:
+                    modes.setdefault(gov.i, entry)
+        out: list[Event] = []
+        for tok, entry in found:
+            if tok.i in skip:
+                continue
+            gov = self._governor(tok) if entry.pos == "noun" else None
+            donor = modes.get(tok.i)
+            if donor is not None and not entry.mode:
+                entry = replace(entry, mode=donor.mode, cameo=donor.cameo, context=entry.context or donor.context)
             ev = self._event(ctx, sent, info, tok, entry, gov, published, article_id, triggers)
             if ev is not None:
                 if ev.quad in (2, 4):  # counts belong to material events ("fired 22 missiles", "killed 5")
@@ -106,8 +126,11 @@ class EventCoder:
     @staticmethod
     def _verb_fits(tok: Any, e: Entry) -> bool:
         kids = list(tok.children)
-        for word in e.extras:
-            if not any(c.lower_ == word and c.dep_ in ("prt", "prep", "dobj", "advmod", "compound:prt") for c in kids):
+        for word in e.extras:  # particles anywhere; a preposition right after the verb ("call for", not "take part in")
+            if not any(c.lower_ == word and (c.dep_ in ("prt", "advmod", "compound:prt")
+                                             or (c.dep_ in ("prep", "dobj") and (c.i == tok.i + 1 or (
+                                                 c.i == tok.i + 2 and tok.doc[tok.i + 1].pos_ == "ADV"))))
+                       for c in kids):
                 return False
         if e.objects:
             objs = [c for c in kids if c.dep_ in ("dobj", "nsubjpass", "obj")]
@@ -183,12 +206,18 @@ class EventCoder:
             modality, mod_how = "historical", f"dated {when[0]}, over {self.historical_days} days before publication"
         places = self._places(ctx, sent, clause)
         mode = entry.mode
+        if entry.event == "ASSAULT" and mode in (None, "destroy"):  # 'destroy' is PLOVER's residual mode
+            weapon = self._instrument_mode(tok if entry.pos == "verb" else clause)
+            if weapon:
+                mode = weapon
+                how.append(f"mode {mode} from the weapon named")
         if neg_how:
             how.append(neg_how)
         if mod_how:
             how.append(mod_how)
         return Event(
-            article_id=article_id, sentence_index=info.index, start=info.start, end=info.end,
+            article_id=article_id, sentence_index=info.index,
+            start=info.start + len(sent.text) - len(sent.text.lstrip()), end=info.start + len(sent.text.rstrip()),
             trigger=(tok.idx, tok.idx + len(tok.text)) if entry.pos == "verb" else _noun_span(tok, entry),
             event=entry.event, mode=mode, context=list(entry.context), quad=tinfo.quad, cameo=entry.cameo,
             intensity=tinfo.intensity(mode), actor=actors, recipient=recipients, attribution=attribution,
@@ -197,6 +226,29 @@ class EventCoder:
             confidence=round(max(0.05, min(0.98, conf)), 3),
             explain={"rule": "lexicon+dependency", "trigger": entry.pattern, "lexicon": entry.where,
                      "steps": how})
+
+    def instrument(self, tok: Any) -> str | None:
+        """The mode a weapon noun implies ("jets", "jet fighters", "tear gas"), or None."""
+        if tok.pos_ not in ("NOUN", "PROPN"):
+            return None
+        low = tok.lower_
+        prev = tok.doc[tok.i - 1].lower_ if tok.i > 0 else ""
+        hit = self.instruments.get(f"{prev} {low}") or self.instruments.get(low)
+        if hit:
+            return hit
+        for c in tok.children:
+            if c.dep_ == "compound" and c.lower_ in self.instruments:
+                return self.instruments[c.lower_]
+        return None
+
+    def _instrument_mode(self, head: Any) -> str | None:
+        """The weapon named in a trigger's phrase, or in the subject it shares ("jets targeted and destroyed")."""
+        roots = [head] + ([head.head] if head.dep_ in ("conj", "xcomp") else [])
+        for r in roots:
+            for t in r.subtree:
+                if t.dep_ not in ("relcl", "ccomp") and (m := self.instrument(t)):
+                    return m
+        return None
 
     def _scope(self, sent: Any, ev: Event, tok: Any) -> tuple[int, int]:
         """Token range a material event's counts come from: its clause, or the sentence for a main clause."""
@@ -439,8 +491,11 @@ class EventCoder:
 class _DocContext:
     """Token-to-mention lookups for one Doc."""
 
-    def __init__(self, doc: Any, mentions: Iterable[Mention]) -> None:
+    def __init__(self, doc: Any, mentions: Iterable[Mention], coder: "EventCoder",
+                 country: CountryParty | None = None) -> None:
         self.doc = doc
+        self.coder = coder
+        self.country = country
         self.by_token: dict[int, Mention] = {}
         self.mentions = sorted(mentions, key=lambda m: m.start)
         for m in self.mentions:
@@ -459,14 +514,21 @@ class _DocContext:
         """Actor mentions an argument token stands for: its own, else the nearest in its phrase (not crossing
         into clauses), with coordinated phrases ("Russia, Iran and Syria") all included."""
         own = self.by_token.get(tok.i)
-        if own is not None:
+        out: list[Mention] = []
+        if self.coder.instrument(tok):  # "Iran's missiles", "his country's jet fighters": the possessor acts
+            out = self.possessor(tok)
+        if not out and own is not None:
             out = [own]
-        else:
-            out = []
+        if not out:
             level = [tok]
             for _ in range(3):
                 nxt = [c for t in level for c in t.children if c.dep_ not in CLAUSE_DEPS and c.dep_ != "conj"]
-                hits = [self.by_token[c.i] for c in nxt if c.i in self.by_token]
+                hits: list[Mention] = []
+                for c in nxt:
+                    if self.coder.instrument(c) and (p := self.possessor(c)):
+                        hits += p
+                    elif c.i in self.by_token:
+                        hits.append(self.by_token[c.i])
                 if hits:
                     out = hits
                     break
@@ -475,6 +537,22 @@ class _DocContext:
             if c.dep_ == "conj":
                 out += self.parties(c)
         return _unique(out)
+
+    def possessor(self, tok: Any) -> list[Mention]:
+        """Who owns a thing: "Iran's", "its", or "his country's" (the country of the person "his" refers to)."""
+        for c in tok.children:
+            if c.dep_ != "poss":
+                continue
+            if c.i in self.by_token:
+                return [self.by_token[c.i]]
+            if c.lower_ in self.coder.country_nouns and self.country is not None:
+                for p in c.children:
+                    if p.dep_ == "poss" and (who := self.pronoun(p)) is not None and who.country:
+                        made = self.country(who.country, f"{p.text} {c.text}", p.idx, c.idx + len(c.text))
+                        return [made] if made is not None else []
+            if (who := self.pronoun(c)) is not None:
+                return [who]
+        return []
 
     def pronoun(self, tok: Any) -> Mention | None:
         """A subject pronoun resolved to the latest fitting actor before it (people for he/she, others for it/they)."""

@@ -71,7 +71,7 @@ class IngestReport:
         if self.language and self.language.get("articles"):
             lang = self.language
             line += (f"; language layer: {lang['articles']} article(s), {lang['mentions']} mention(s), "
-                     f"{lang['workers']} worker(s), {lang['seconds']:.1f}s")
+                     f"{lang.get('events', 0)} event(s), {lang['workers']} worker(s), {lang['seconds']:.1f}s")
             if lang.get("failed"):
                 line += f", {len(lang['failed'])} failed"
         return line

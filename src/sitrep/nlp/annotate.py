@@ -147,7 +147,7 @@ class Annotator:
             mentions.append(m)
         mentions.extend(self._times(doc, local, mentions, st.published))
         if self.coder is not None:
-            for ev in self.coder.code(doc, local, mentions, st.published, st.article_id, st.coded):
+            for ev in self.coder.code(doc, local, mentions, st.published, st.article_id, st.coded, self._country_party):
                 ev.start, ev.end = ev.start + offset, ev.end + offset
                 ev.trigger = (ev.trigger[0] + offset, ev.trigger[1] + offset)
                 st.events.append(ev)
@@ -423,6 +423,11 @@ class Annotator:
             if r and (rname in r or r in rname):
                 return c.mention
         return None
+
+    def _country_party(self, iso3: str, text: str, s: int, e: int) -> Mention | None:
+        """A country as an event party where the text names it indirectly ("his country's")."""
+        entry = self.kb.by_country.get(iso3)
+        return self._actor_mention(text, s, e, entry, "coreference", None) if entry else None
 
     def _actor_mention(self, text: str, s: int, e: int, entry: ActorEntry, method: str, label: str | None) -> Mention:
         m = Mention("actor", text, s, e, 0, method=method, label=label)

@@ -118,6 +118,30 @@ def annotate_items(annotator: Any, batch: list[tuple[str, str, date | None]]) ->
             yield (aid, f"{type(exc).__name__}: {exc}"[:500])
 
 
+def pooled(pool: ProcessPoolExecutor, fn: Callable[[Any], Any], tasks: Iterator[Any], workers: int,
+           ordered: bool = False) -> Iterator[Any]:
+    """Run `fn` over `tasks` in the pool with at most two tasks per worker in flight (bounded memory), yielding
+    results as they finish, or in task order with `ordered`."""
+    inflight: list[Future[Any]] = []
+    exhausted = False
+    while True:
+        while not exhausted and len(inflight) < 2 * workers:
+            t = next(tasks, None)
+            if t is None:
+                exhausted = True
+                break
+            inflight.append(pool.submit(fn, t))
+        if not inflight:
+            return
+        if ordered:
+            yield inflight.pop(0).result()
+            continue
+        done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+        for f in [f for f in inflight if f in done]:
+            inflight.remove(f)
+            yield f.result()
+
+
 def surname_block(name: str) -> str:
     """A consonant skeleton of the surname: Soleimani, Suleimani and Soleymani share 'slmn'."""
     parts = fold(name).split()
@@ -134,7 +158,8 @@ class LanguageLayer:
         self.config = config or LanguageConfig()
         self.progress = progress
 
-    def run(self, run_id: int | None = None, annotator: Any = None) -> LanguageReport:
+    def run(self, run_id: int | None = None, annotator: Any = None, ids: list[str] | None = None) -> LanguageReport:
+        """Annotate (and code) the articles not done yet, or exactly `ids` (`sitrep recode`)."""
         cfg = self.config
         t0 = time.perf_counter()
         knowledge = knowledge_hash(cfg)
@@ -144,7 +169,8 @@ class LanguageLayer:
         model_id = None
         if cfg.redo:
             model_id = annotator.model if annotator is not None else model_version_from_meta(check_model(cfg.model))
-        ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
+        if ids is None:
+            ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
         if not ids:
             return report
         workers = cfg.workers or (1 if len(ids) < 64 else (os.cpu_count() or 1))
@@ -165,22 +191,7 @@ class LanguageLayer:
         return report
 
     def _pooled(self, pool: ProcessPoolExecutor, batches: Iterator[list[str]], workers: int) -> Iterator[list[Any]]:
-        """Keep at most two batches per worker in flight (bounded memory), yielding results as they finish."""
-        inflight: list[Future[Any]] = []
-        exhausted = False
-        while True:
-            while not exhausted and len(inflight) < 2 * workers:
-                b = next(batches, None)
-                if b is None:
-                    exhausted = True
-                    break
-                inflight.append(pool.submit(_annotate_batch, self.store.texts_for(b)))
-            if not inflight:
-                return
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for f in [f for f in inflight if f in done]:
-                inflight.remove(f)
-                yield f.result()
+        return pooled(pool, _annotate_batch, (self.store.texts_for(b) for b in batches), workers)
 
     def _write_all(self, results: Iterable[list[Any]], knowledge: str, run_id: int | None,
                    report: LanguageReport, total: int) -> None:

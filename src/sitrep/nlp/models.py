@@ -56,12 +56,27 @@ def check_model(name: str = DEFAULT_MODEL) -> dict[str, Any]:
     return meta
 
 
+def paragraph_breaks(doc: Any) -> Any:
+    """A sentence starts after a blank line: a headline or a subhead is never glued to the next paragraph."""
+    for tok in doc[:-1]:
+        if tok.is_space and tok.text.count("\n") >= 2:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
+
+
 def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
-    """Load an installed spaCy pipeline package (never downloads). Raises ModelError with a clear message."""
+    """Load an installed spaCy pipeline package (never downloads), with sentence breaks at blank lines before
+    the parser. Raises ModelError with a clear message."""
     import spacy
+    from spacy.language import Language
 
     check_model(name)  # before loading: a wrong pipeline fails fast and clearly
-    return spacy.load(name, exclude=list(exclude))
+    nlp = spacy.load(name, exclude=list(exclude))
+    if not Language.has_factory("sitrep_paragraphs"):
+        Language.component("sitrep_paragraphs", func=paragraph_breaks)
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("sitrep_paragraphs", before="parser")
+    return nlp
 
 
 def model_version(nlp: Any) -> str:

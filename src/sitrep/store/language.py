@@ -36,6 +36,18 @@ class LanguageQueries:
                f"WHERE r.skip_reason IS NULL AND ({cond}) ORDER BY r.ingested_at, r.id")
         return [r[0] for r in self.con.execute(sql, [model, knowledge] if redo else []).fetchall()]
 
+    def annotatable_ids(self, since: Any = None, until: Any = None) -> list[str]:
+        """Every article the language layer reads (not skipped), optionally by publication date."""
+        where, params = ["skip_reason IS NULL"], []
+        if since is not None:
+            where.append("published >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("published <= ?")
+            params.append(until)
+        return [r[0] for r in self.con.execute(f"SELECT id FROM articles WHERE {' AND '.join(where)} "
+                                               f"ORDER BY ingested_at, id", params).fetchall()]
+
     def texts_for(self, ids: Sequence[str]) -> list[tuple[str, str, Any]]:
         rows = self.con.execute("SELECT id, text, published FROM articles WHERE list_contains(?, id)", [list(ids)]).fetchall()
         order = {i: n for n, i in enumerate(ids)}
