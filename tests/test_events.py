@@ -164,7 +164,7 @@ CASES = [
      {"USA"}, set(), {"modality": "hypothetical"}),
     ("Turkey denied shelling Kurdish villages in northern Syria.", "ASSAULT", {"TUR"}, set(), {"negated": True}),
     ("Police arrested 14 protesters in Tehran on Saturday.", "COERCE", {"IRN"}, set(), {"mode": "arrest"}),
-    ("The European Union imposed new sanctions on Russia.", "COERCE", set(), {"RUS"}, {}),
+    ("The European Union imposed new sanctions on Russia.", "SANCTION", set(), {"RUS"}, {}),
 ]
 
 

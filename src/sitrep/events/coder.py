@@ -20,6 +20,7 @@ CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", 
 SUBJ_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
 PRONOUNS_GROUP = {"it", "its", "they", "them", "their", "we", "our", "us"}
+LOCATIVE = {"in", "at", "near", "inside", "across", "around", "within", "throughout", "outside", "over"}
 DATE_PRECISION = {"day": "day", "week": "day", "month": "month", "year": "year"}
 
 
@@ -49,6 +50,9 @@ class EventCoder:
             for f in noun_forms(last):
                 self.instruments[" ".join([*first, f])] = mode
         self.country_nouns = set(cues["country_nouns"])
+        self.directives = forms(cues["directive_verbs"])
+        self.directive = Entry("<directive verb> + to-clause", "verb", "", (), frozenset(), "REQUEST", None, (),
+                               self.lex.ontology.types["REQUEST"].cameo, "sitrep/data/events/cues.toml directive_verbs")
         self.quantities = QuantityReader(forms(cues["fatality_words"]) | set(cues["fatality_words"]),
                                          forms(cues["injury_words"]) | set(cues["injury_words"]))
 
@@ -117,6 +121,9 @@ class EventCoder:
             for e in self.lex.verbs.get(low, ()):
                 if self._verb_fits(tok, e):
                     return e
+            if low in self.directives and any(c.dep_ == "xcomp" and any(a.lower_ == "to" for a in c.children)
+                                              for c in tok.children):
+                return self.directive
         elif tok.pos_ in ("NOUN", "PROPN") and tok.ent_type_ not in ("PERSON", "GPE", "ORG", "NORP"):
             for e in self.lex.nouns.get(low, ()):
                 if self._noun_fits(tok, e):
@@ -205,6 +212,10 @@ class EventCoder:
         if when[2] == "expression" and modality == "asserted" and published and when[0] and self._old(when[0], published):
             modality, mod_how = "historical", f"dated {when[0]}, over {self.historical_days} days before publication"
         places = self._places(ctx, sent, clause)
+        where = next((p.country for p in places if p.country), None)
+        if where and ctx.country is not None:
+            actors = [_localised(m, where) for m in actors]
+            recipients = [_localised(m, where) for m in recipients]
         mode = entry.mode
         if entry.event == "ASSAULT" and mode in (None, "destroy"):  # 'destroy' is PLOVER's residual mode
             weapon = self._instrument_mode(tok if entry.pos == "verb" else clause)
@@ -313,7 +324,7 @@ class EventCoder:
             elif c.dep_ == "prep" and c.lower_ in preps | {"with"}:
                 for p in c.children:
                     if p.dep_ == "pobj":
-                        found = ctx.parties(p)
+                        found = ctx.parties(p) or ctx.country_of_place(p, c.lower_)
                         if c.lower_ == "with":
                             partners += found
                         if c.lower_ in preps or c.lower_ == "with":
@@ -367,7 +378,7 @@ class EventCoder:
             if c.dep_ == "prep" and c.lower_ in preps:
                 for p in c.children:
                     if p.dep_ == "pobj":
-                        out += ctx.parties(p)
+                        out += ctx.parties(p) or ctx.country_of_place(p, c.lower_)
         return out
 
     def _attribution(self, ctx: "_DocContext", clause: Any) -> Mention | None:
@@ -538,6 +549,20 @@ class _DocContext:
                 out += self.parties(c)
         return _unique(out)
 
+    def country_of_place(self, tok: Any, prep: str) -> list[Mention]:
+        """A country the language layer read as a place, taken as a party after a non-locative preposition
+        ("sanctions on Russia", "withdraw from Iraq"; not "in Iraq")."""
+        if prep in LOCATIVE or self.country is None:
+            return []
+        for m in self.in_span(tok.idx, tok.idx + len(tok.text), "place"):
+            if m.place_kind == "country" and m.country:
+                made = self.country(m.country, m.text, m.start, m.end)
+                return [made] if made is not None else []
+        return []
+
+    def in_span(self, start: int, end: int, kind: str) -> list[Mention]:
+        return [m for m in self.mentions if m.kind == kind and m.start <= start and end <= m.end]
+
     def possessor(self, tok: Any) -> list[Mention]:
         """Who owns a thing: "Iran's", "its", or "his country's" (the country of the person "his" refers to)."""
         for c in tok.children:
@@ -572,6 +597,14 @@ class _DocContext:
     def in_sentence(self, sent: Any, kind: str) -> list[Mention]:
         lo, hi = sent.start_char, sent.end_char
         return [m for m in self.mentions if m.kind == kind and lo <= m.start < hi]
+
+
+def _localised(m: Mention, iso3: str) -> Mention:
+    """A country-less domestic agent ("police", "protesters") given the country where the event happens."""
+    if m.country or not m.sector or not m.code or m.actor_kind not in ("role", "composed", None):
+        return m
+    out = replace(m, country=iso3, code=iso3 + m.code, method="event location")
+    return out
 
 
 def _passive(verb: Any) -> bool:
