@@ -187,6 +187,17 @@ def test_written_cases(coded: dict[str, list[dict]], n: int) -> None:
         assert e[k] == v, (text, k, e[k])
 
 
+def test_python_facade_codes_without_a_database() -> None:
+    from sitrep import code
+    from sitrep.events.batch import BadItem
+
+    evs = list(code([{"id": "x", "text": "Russian troops shelled Kharkiv on Friday.", "date": "2022-03-06"}]))
+    assert [e["event"] for e in evs] == ["ASSAULT"] and evs[0]["date"] == "2022-03-04"
+    assert evs[0]["actor"][0]["country"] == "RUS" and evs[0]["mode"] == "heavy-weapons"
+    with pytest.raises(BadItem, match="non-empty"):
+        list(code([{"id": "y", "text": ""}]))
+
+
 def test_reciprocal_actors_share_the_actor_slot(coded: dict[str, list[dict]]) -> None:
     e = [e for e in coded["0"] if e["event"] == "CONSULT"][0]
     assert countries(e["actor"]) == {"DEU", "USA"} and e["recipient"] == [] and e["mode"] == "phone"

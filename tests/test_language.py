@@ -193,7 +193,10 @@ def test_workers_give_the_same_mentions(tmp_path: Path) -> None:
         assert json.loads(r.stdout)["language"]["workers"] == int(w)
         r = run_cli("export", "mentions", db=db)
         res[w] = sorted(r.stdout.decode().splitlines())
+        r = run_cli("export", "events", db=db)
+        res[w + "e"] = sorted(r.stdout.decode().splitlines())
     assert res["1"] == res["2"] and len(res["1"]) > 100
+    assert res["1e"] == res["2e"] and len(res["1e"]) > 10  # events too, ids included
 
 
 def test_user_actor_file_and_clear_errors(tmp_path: Path) -> None:
@@ -244,9 +247,10 @@ def test_resume_after_kill_during_language_layer(tmp_path: Path) -> None:
     proc.kill()
     proc.wait()
     assert run_cli("ingest", str(corpus), db=db, timeout=300).returncode in (0, 3)
-    a = sorted(run_cli("export", "mentions", db=db).stdout.decode().splitlines())
-    b = sorted(run_cli("export", "mentions", db=ref).stdout.decode().splitlines())
-    assert a == b and a
+    for what in ("mentions", "events"):
+        a = sorted(run_cli("export", what, db=db).stdout.decode().splitlines())
+        b = sorted(run_cli("export", what, db=ref).stdout.decode().splitlines())
+        assert a == b and a, what
 
 
 def test_delete_removes_mentions(tmp_path: Path) -> None:

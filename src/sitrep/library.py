@@ -13,6 +13,7 @@ import io
 import json
 import os
 from datetime import date
+from collections.abc import Iterable, Iterator
 from typing import IO, Any, BinaryIO
 
 from .ingest.clean import render_with_removed
@@ -201,6 +202,23 @@ class Sitrep:
             with open(out, "w", encoding="utf-8", newline="") as fh:
                 return _text_export(fmt, fh, rows(), columns)
         return _text_export(fmt, out or io.StringIO(), rows(), columns)
+
+
+def code(items: Iterable[dict[str, Any]], language: LanguageConfig | None = None) -> Iterator[dict[str, Any]]:
+    """Code events in items `{"id", "text", "date"?, "outlet"?}` without a database (what `sitrep code` does):
+    yields event records (event.schema.json) in input order. A bad item raises `BadItem`.
+
+        from sitrep import code
+        for event in code([{"id": "a", "text": "Iran fired missiles at two bases.", "date": "2020-01-08"}]):
+            print(event["event"], event["actor"][0]["code"])
+    """
+    from .events.batch import BadItem, code_items, parse_item
+
+    parsed = (parse_item(json.dumps(i, default=str)) for i in items)
+    for ident, result in code_items(parsed, language or LanguageConfig(workers=1)):
+        if isinstance(result, str):
+            raise BadItem(f"item {ident}: {result}")
+        yield from result
 
 
 def describe(m: Mention) -> str:

@@ -85,7 +85,7 @@ class EventCoder:
                   article_id: str) -> list[Event]:
         found: list[tuple[Any, Entry]] = []
         for tok in sent:
-            entry = self._match(tok)
+            entry = self._match(tok, ctx)
             if entry is not None:
                 found.append((tok, entry))
         if not found:
@@ -101,25 +101,49 @@ class EventCoder:
                 if entry.mode:
                     modes.setdefault(gov.i, entry)
         out: list[Event] = []
-        for tok, entry in found:
-            if tok.i in skip:
-                continue
+        coded: set[int] = set()
+        # verbs first, so that a noun the verb already codes is dropped only when the verb's event stands
+        for tok, entry in sorted(found, key=lambda f: (f[0].i in skip, f[0].i)):
             gov = self._governor(tok) if entry.pos == "noun" else None
+            if tok.i in skip and gov is not None and gov.i in coded:
+                continue  # "attacked ... in an air strike": the verb codes it
             donor = modes.get(tok.i)
             if donor is not None and not entry.mode:
                 entry = replace(entry, mode=donor.mode, cameo=donor.cameo, context=entry.context or donor.context)
             ev = self._event(ctx, sent, info, tok, entry, gov, published, article_id, triggers)
             if ev is not None:
+                coded.add(tok.i)
                 if ev.quad in (2, 4):  # counts belong to material events ("fired 22 missiles", "killed 5")
                     ev.quantities, ev.fatalities, ev.injured = self.quantities.read(sent, self._scope(sent, ev, tok))
-                out.append(ev)
-        return out
+                out.append((tok, ev))
+        return sorted(self._plover_rules(out), key=lambda e: e.trigger)
 
-    def _match(self, tok: Any) -> Entry | None:
+    def _plover_rules(self, found: list[tuple[Any, Event]]) -> list[Event]:
+        """PLOVER's rules across the events of one sentence:
+        - an announced or intended retreat is a CONCEDE ("agreed to lift the curfew", "will withdraw");
+        - an AGREE whose complement is itself coded as a concession or retreat gives way to it;
+        - an event nested in the purpose clause of one of the same type is the same event ("met to discuss")."""
+        for tok, ev in found:
+            if ev.event == "RETREAT" and ev.modality in ("future", "intended") and not ev.negated:
+                t = self.lex.ontology.types["CONCEDE"]
+                ev.explain["steps"].append(f"PLOVER: an announced {ev.event.lower()} is a CONCEDE (was {ev.cameo})")
+                ev.event, ev.quad, ev.cameo, ev.mode, ev.intensity = "CONCEDE", t.quad, t.cameo, None, t.score
+        drop: set[int] = set()
+        for a_tok, a in found:
+            for b_tok, b in found:
+                if a is b or not _nested(b_tok, a_tok):
+                    continue
+                if a.event == "AGREE" and b.event in ("CONCEDE", "RETREAT") and not b.negated:
+                    drop.add(id(a))
+                elif a.event == b.event and not b.negated and not a.negated:
+                    drop.add(id(b))
+        return [ev for _, ev in found if id(ev) not in drop]
+
+    def _match(self, tok: Any, ctx: "_DocContext") -> Entry | None:
         low = tok.lower_
         if tok.pos_ == "VERB" or (tok.pos_ == "AUX" and tok.dep_ == "ROOT"):
             for e in self.lex.verbs.get(low, ()):
-                if self._verb_fits(tok, e):
+                if self._verb_fits(tok, e, ctx):
                     return e
             if low in self.directives and any(c.dep_ == "xcomp" and any(a.lower_ == "to" for a in c.children)
                                               for c in tok.children):
@@ -130,8 +154,7 @@ class EventCoder:
                     return e
         return None
 
-    @staticmethod
-    def _verb_fits(tok: Any, e: Entry) -> bool:
+    def _verb_fits(self, tok: Any, e: Entry, ctx: "_DocContext") -> bool:
         kids = list(tok.children)
         for word in e.extras:  # particles anywhere; a preposition right after the verb ("call for", not "take part in")
             if not any(c.lower_ == word and (c.dep_ in ("prt", "advmod", "compound:prt")
@@ -143,7 +166,10 @@ class EventCoder:
             objs = [c for c in kids if c.dep_ in ("dobj", "nsubjpass", "obj")]
             objs += [g for c in objs for g in c.children if g.dep_ == "conj"]
             objs += [p for c in kids if c.dep_ == "prep" for p in c.children if p.dep_ == "pobj"]
-            if not any(o.lower_ in e.objects for o in objs):
+            words = {o.lower_ for o in objs} | {c.lower_ for o in objs for c in o.children if c.dep_ == "compound"}
+            if not words & e.objects and not (
+                    ("@actor" in e.objects and any(ctx.parties(o) for o in objs if o.dep_ != "pobj"))
+                    or ("@weapon" in e.objects and any(self.instrument(o) for o in objs))):
                 return False
         return True
 
@@ -163,7 +189,7 @@ class EventCoder:
         """The verb a noun trigger hangs from as object or subject ("launched attacks", "attacks continued")."""
         tok = noun
         for _ in range(3):
-            if tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj", "conj", "appos", "nsubj") and tok.head is not tok:
+            if tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj", "conj", "appos", "nsubj") and tok.head.i != tok.i:
                 tok = tok.head
                 if tok.pos_ in ("VERB", "AUX"):
                     return tok
@@ -190,6 +216,10 @@ class EventCoder:
             conf -= 0.05
         if not actors:
             return None
+        if entry.event == "REQUEST" and entry is not self.directive and entry.pos == "verb" and not entry.objects \
+                and any(c.dep_ == "xcomp" for c in tok.children) and not recipients \
+                and not any(c.dep_ in ("dobj", "obj", "dative") for c in tok.children):
+            return None  # "seeking to deepen a partnership" states an aim, not a demand; the aim is coded
         how.append(f"actor by {via}")
         conf += {"subject": 0.15, "agent": 0.15, "possessive": 0.12, "modifier": 0.1}.get(via.split(" ")[0], 0.0)
         if via.startswith(("pronoun", "inherited")):
@@ -279,6 +309,11 @@ class EventCoder:
                             found = ctx.parties(p)
                             if found:
                                 return found, "agent (by)"
+            for c in verb.children:  # "killed in Israeli tank fire": whoever the weapon belongs to
+                if c.dep_ == "prep" and c.lower_ in ("in", "by", "with"):
+                    for p in c.children:
+                        if p.dep_ == "pobj" and self.instrument(p) and (found := ctx.parties(p)):
+                            return found, "weapon's owner"
         else:
             for c in verb.children:
                 if c.dep_ in ("nsubj", "csubj"):
@@ -293,7 +328,7 @@ class EventCoder:
         tok = verb
         for _ in range(5):
             head = tok.head
-            if tok.dep_ not in INHERIT_DEPS or head is tok:
+            if tok.dep_ not in INHERIT_DEPS or head.i == tok.i:
                 break
             if tok.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
                 found = ctx.parties(head)
@@ -303,8 +338,9 @@ class EventCoder:
                     if c.dep_ in ("dobj", "obj") and (found := ctx.parties(c)):
                         return found, "inherited (object of governing verb)"
             if head.pos_ in ("VERB", "AUX") and not passive:
+                subj = ("nsubj", "nsubjpass") if tok.dep_ == "xcomp" else ("nsubj",)  # "is scheduled to attend"
                 for c in head.children:
-                    if c.dep_ == "nsubj":
+                    if c.dep_ in subj:
                         found = ctx.parties(c) or ([p] if (p := ctx.pronoun(c)) else [])
                         if found:
                             return found, "inherited (subject of governing verb)"
@@ -402,7 +438,7 @@ class EventCoder:
                         if found:
                             return found[0]
                 return None
-            if tok.head is tok:
+            if tok.head.i == tok.i:
                 break
             tok = tok.head
         return None
@@ -415,7 +451,7 @@ class EventCoder:
                     return True, f"negated by '{c.text}'"
         cur = clause
         for _ in range(4):
-            if cur.head is cur or cur.dep_ not in ("xcomp", "pcomp", "pobj", "prep", "ccomp", "acl", "dobj"):
+            if cur.head.i == cur.i or cur.dep_ not in ("xcomp", "pcomp", "pobj", "prep", "ccomp", "acl", "dobj"):
                 break
             cur = cur.head
             low = cur.lower_
@@ -446,7 +482,7 @@ class EventCoder:
                     return "future", "'going to'"
             if depth == 0 and cur.lower_ in self.historical_words:
                 return "historical", f"'{cur.text}'"
-            if cur.head is cur or cur.lower_ in self.speech:
+            if cur.head.i == cur.i or cur.lower_ in self.speech:
                 break
             if cur.dep_ not in ("xcomp", "pcomp", "pobj", "prep", "acl", "advcl", "conj"):
                 break
@@ -605,6 +641,18 @@ def _localised(m: Mention, iso3: str) -> Mention:
         return m
     out = replace(m, country=iso3, code=iso3 + m.code, method="event location")
     return out
+
+
+def _nested(inner: Any, outer: Any) -> bool:
+    """Whether `inner` sits in a complement or purpose clause of `outer` ("agreed to lift", "met to discuss")."""
+    tok, hops = inner, 0
+    while tok.head.i != tok.i and hops < 4:
+        if tok.dep_ in ("xcomp", "advcl", "ccomp", "relcl", "acl", "conj", "parataxis"):
+            return tok.head.i == outer.i and tok.dep_ in ("xcomp", "advcl")
+        tok, hops = tok.head, hops + 1
+        if tok.i == outer.i:
+            return False
+    return False
 
 
 def _passive(verb: Any) -> bool:

@@ -15,6 +15,8 @@ from ..resources import load_toml
 from ..resolve.tables import TableError, config_dir, read_table
 
 LEXICON_COLUMNS = ("pattern", "pos", "object", "event", "mode", "context", "cameo", "note")
+# Object classes a lexicon line may name instead of words: any actor the language layer resolved, any weapon.
+OBJECT_CLASSES = frozenset({"@actor", "@weapon"})
 CONTEXTS = frozenset(
     "military intelligence executive legislative election political_institutions pro_democracy pro_autocracy "
     "economic legal reparations human_rights rights_freedoms repression human_security gender lgbt "
@@ -195,7 +197,12 @@ class Lexicon:
             raise TableError(f"{where}: CAMEO code {cameo!r} is not 2 to 4 digits")
         objects: set[str] = set()
         for o in (x.strip().lower() for x in row["object"].split("|") if x.strip()):
-            objects |= noun_forms(o)
+            if o.startswith("@"):
+                if o not in OBJECT_CLASSES:
+                    raise TableError(f"{where}: unknown object class {o!r}; use {', '.join(sorted(OBJECT_CLASSES))}")
+                objects.add(o)
+            else:
+                objects |= noun_forms(o)
         head, extras = (words[0], tuple(words[1:])) if pos == "verb" else (words[-1], tuple(words[:-1]))
         return Entry(" ".join(words), pos, head, extras, frozenset(objects), event, mode, context, cameo, where)
 
