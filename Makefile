@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/sitrep stats --db $(DB)
 	$(VENV)/bin/sitrep articles --db $(DB) --limit 10
 	$(VENV)/bin/sitrep entities --db $(DB) --top 15
+	$(VENV)/bin/sitrep events --db $(DB) --limit 15
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -30,6 +31,7 @@ bench: $(STAMP)
 	$(PY) bench/nlp.py --workers 1
 	$(PY) bench/nlp.py --workers 2
 	$(PY) bench/entities.py
+	$(PY) bench/accuracy.py --workers 2
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal build src/*.egg-info

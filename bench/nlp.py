@@ -89,6 +89,7 @@ def main() -> int:
             events = s.store.event_stats()
             # the layer runs first, so these peaks are the layer's (with the ingest before it), not bare spaCy's
             layer_rss = _peaks()
+            in_process = annotator is not None
             del annotator
             b_tokens, b_secs = bare_spacy(texts, args.model, args.workers)
     figures = {
@@ -101,8 +102,8 @@ def main() -> int:
         "layer_without_coder": {"seconds": round(p_secs, 2), "tokens_per_second": round(rep.tokens / p_secs)},
         "coder": {"events": events["events"], "by_type": events["by_type"],
                   "added_seconds": round(l_secs - p_secs, 2), "added_share": round((l_secs - p_secs) / p_secs, 3),
-                  "seconds_inside_coder": round(inside[0], 2) if annotator is not None else None,
-                  "inside_share": round(inside[0] / (l_secs - inside[0]), 3) if annotator is not None else None},
+                  "seconds_inside_coder": round(inside[0], 2) if in_process else None,
+                  "inside_share": round(inside[0] / (l_secs - inside[0]), 3) if in_process else None},
         "layer_peak_rss_mib": layer_rss,
         "peak_rss_mib_after_bare_spacy": _peaks(),
     }

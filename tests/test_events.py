@@ -346,3 +346,23 @@ def test_recode_keeps_ids_and_adds_new_events(tmp_path: Path) -> None:
     assert [e["event"] for e in new] == ["SUPPORT"] and codes(new[0]["recipient"]) == {"JOR"}
     assert new[0]["pipeline_version"] != before[next(iter(before))]["pipeline_version"]
     assert all(after[i]["event"] == before[i]["event"] for i in before)
+
+
+def test_petr2_type_accuracy_beats_the_baseline() -> None:
+    """The PETRARCH-2 gold sentences, coded in-process: floors under the figures in docs/accuracy.md."""
+    import sys
+
+    _need(SHARED / "datasets" / "petr2_gsr")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import accuracy  # bench/accuracy.py
+
+    recs = accuracy.petr2_records(SHARED / "datasets" / "petr2_gsr" / "PETR2_GSR_validation.xml")
+    items = [Item(r["id"], r["text"], date.fromisoformat(r["date"]) if r["date"] else None, None) for r in recs]
+    events = {i: r for i, r in code_items(items, LanguageConfig(workers=1))}
+    table = accuracy.plover_table(SHARED / "reference" / "plover" / "CAMEO2PLOVER-2021.txt")
+    s = accuracy.petr2_scores(recs, events, table)
+    c, n = s["c"], len(s["types"])
+    base = s["base_type"][1] / n
+    assert n >= 55 and c["type_ok"] / n >= 0.35 and c["type_ok"] / n >= base + 0.12, (c, base)
+    assert c["type_ok"] / max(1, c["coded"]) >= 0.55  # right type where an event was given
+    assert c["source_ok"] / max(1, c["source_n"]) >= 0.9

@@ -17,7 +17,6 @@ from .quantities import QuantityReader
 INHERIT_DEPS = {"xcomp", "conj", "advcl", "relcl", "acl", "pcomp", "pobj", "prep", "dobj"}
 CountryParty = Callable[[str, str, int, int], "Mention | None"]
 CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", "mark", "cc", "csubj", "pcomp"}
-SUBJ_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
 PRONOUNS_GROUP = {"it", "its", "they", "them", "their", "we", "our", "us"}
 LOCATIVE = {"in", "at", "near", "inside", "across", "around", "within", "throughout", "outside", "over"}
@@ -31,7 +30,6 @@ class EventCoder:
         forms = self.lex.forms
         self.speech = forms(cues["speech_verbs"])
         self.light = forms(cues["light_verbs"])
-        self.light_particles = set(cues["light_particles"])
         self.negators = set(cues["negators"])
         self.negating = forms(cues["negating_verbs"])
         self.negating_particles = {f: p for v, p in cues["negating_particles"].items() for f in forms([v])}
@@ -55,10 +53,6 @@ class EventCoder:
                                self.lex.ontology.types["REQUEST"].cameo, "sitrep/data/events/cues.toml directive_verbs")
         self.quantities = QuantityReader(forms(cues["fatality_words"]) | set(cues["fatality_words"]),
                                          forms(cues["injury_words"]) | set(cues["injury_words"]))
-
-    @property
-    def version(self) -> str:
-        return self.lex.digest
 
     # -- entry point ---------------------------------------------------------------------------------
     def code(self, doc: Any, sentences: list[Sentence], mentions: list[Mention], published: date | None,
@@ -447,7 +441,7 @@ class EventCoder:
     def _negated(self, tok: Any, clause: Any) -> tuple[bool, str]:
         for t in {tok, clause}:
             for c in t.children:
-                if c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no"):
+                if c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ in self.negators):
                     return True, f"negated by '{c.text}'"
         cur = clause
         for _ in range(4):
@@ -460,7 +454,7 @@ class EventCoder:
                 return True, f"negated by '{cur.text}'"
             if cur.pos_ == "NOUN":
                 for c in cur.children:
-                    if c.dep_ == "det" and c.lower_ == "no" or c.dep_ == "neg":
+                    if (c.dep_ == "det" and c.lower_ in self.negators) or c.dep_ == "neg":
                         return True, f"negated by '{c.text} {cur.text}'"
             if cur.lower_ in self.speech:
                 break
