@@ -17,6 +17,7 @@ from .. import __version__
 from ..model import Annotation
 from ..nlp import layer
 from ..nlp.layer import LanguageConfig, annotate_items, knowledge_hash, make_annotator, pooled
+from ..nlp.models import check_model, model_version_from_meta
 from .record import pipeline_version, to_record
 
 
@@ -62,14 +63,14 @@ def _records(ann: Annotation, item: Item, version: str) -> list[dict[str, Any]]:
             for ev in ann.events]
 
 
-def _code_batch(batch: list[Item]) -> list[tuple[str, list[dict[str, Any]] | str]]:
+def _code_batch(task: tuple[str, list[Item]]) -> list[tuple[str, list[dict[str, Any]] | str]]:
     """Worker side: (id, records) per item, or (id, error) for an item that failed."""
-    return _code_with(layer._ANNOTATOR, batch)
+    version, batch = task
+    return _code_with(layer._ANNOTATOR, batch, version)
 
 
-def _code_with(annotator: Any, batch: list[Item]) -> list[tuple[str, list[dict[str, Any]] | str]]:
+def _code_with(annotator: Any, batch: list[Item], version: str) -> list[tuple[str, list[dict[str, Any]] | str]]:
     by_id = {i.id: i for i in batch}
-    version = pipeline_version(__version__, annotator.model, _KNOWLEDGE.get("hash", ""))
     out: list[tuple[str, list[dict[str, Any]] | str]] = []
     for r in annotate_items(annotator, [(i.id, i.text, i.date) for i in batch]):
         if isinstance(r, Annotation):
@@ -79,31 +80,23 @@ def _code_with(annotator: Any, batch: list[Item]) -> list[tuple[str, list[dict[s
     return out
 
 
-_KNOWLEDGE: dict[str, str] = {}  # per process: the knowledge hash stamped into pipeline_version
-
-
-def _init(cfg: LanguageConfig, khash: str) -> None:
-    _KNOWLEDGE["hash"] = khash
-    layer._init_worker(cfg)
-
-
 def code_items(items: Iterable[Item], cfg: LanguageConfig | None = None, batch_size: int = 16,
                annotator: Any = None) -> Iterator[tuple[str, list[dict[str, Any]] | str]]:
     """(id, event records) per item in input order, or (id, error message) for an item that failed.
 
     Items with the same id in one batch are coded separately (ids need not be unique)."""
     cfg = cfg or LanguageConfig()
-    _KNOWLEDGE["hash"] = knowledge_hash(cfg)
+    version = pipeline_version(__version__, model_version_from_meta(check_model(cfg.model)), knowledge_hash(cfg))
     batches = _batches(items, batch_size)
     workers = cfg.workers or 1
     if workers == 1:
         annotator = annotator or make_annotator(cfg)
         for b in batches:
-            yield from _code_with(annotator, b)
+            yield from _code_with(annotator, b, version)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg, _KNOWLEDGE["hash"])) as pool:
-        for result in pooled(pool, _code_batch, batches, workers, ordered=True):
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=layer._init_worker, initargs=(cfg,)) as pool:
+        for result in pooled(pool, _code_batch, ((version, b) for b in batches), workers, ordered=True):
             yield from result
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from ..events.record import to_record
 from ..model import Annotation
 
@@ -17,6 +19,13 @@ _COLUMNS = ("id", "article_id", "sentence_index", "start_char", "end_char", "tri
             "mode", "quad", "cameo", "intensity", "date", "date_precision", "date_source", "day", "negated",
             "modality", "confidence", "actor_codes", "actor_names", "recipient_codes", "recipient_names",
             "countries", "pipeline_version", "record")
+
+_ARROW = {name: pa.string() for name in _COLUMNS}
+_ARROW.update({"sentence_index": pa.int32(), "start_char": pa.int32(), "end_char": pa.int32(),
+               "trigger_start": pa.int32(), "trigger_end": pa.int32(), "quad": pa.int8(), "intensity": pa.float64(),
+               "day": pa.date32(), "negated": pa.bool_(), "confidence": pa.float64(),
+               **{k: pa.list_(pa.string()) for k in ("actor_codes", "actor_names", "recipient_codes",
+                                                      "recipient_names", "countries")}})
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,10 @@ class EventQueries:
                     continue
                 seen.add(rec["id"])
                 rows.append(_row(rec, ev.article_id))
-        self.con.executemany(f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                             rows)
+        cols = list(zip(*rows))
+        ev_tbl = pa.table([pa.array(c, type=_ARROW[name]) for name, c in zip(_COLUMNS, cols)],  # noqa: F841
+                          names=list(_COLUMNS))
+        self.con.execute(f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM ev_tbl")
         return len(rows)
 
     def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:

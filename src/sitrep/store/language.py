@@ -25,6 +25,7 @@ _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa
 class LanguageQueries:
     con: Any
     put_events: Any  # from EventQueries
+    _filters: Any  # from Store
 
     # -- what needs annotating ------------------------------------------------------------------
     def pending_annotation(self, model: str, knowledge: str, redo: bool = False) -> list[str]:
@@ -38,15 +39,9 @@ class LanguageQueries:
 
     def annotatable_ids(self, since: Any = None, until: Any = None) -> list[str]:
         """Every article the language layer reads (not skipped), optionally by publication date."""
-        where, params = ["skip_reason IS NULL"], []
-        if since is not None:
-            where.append("published >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("published <= ?")
-            params.append(until)
-        return [r[0] for r in self.con.execute(f"SELECT id FROM articles WHERE {' AND '.join(where)} "
-                                               f"ORDER BY ingested_at, id", params).fetchall()]
+        where, params = self._filters(since, until, None)
+        return [r[0] for r in self.con.execute(f"SELECT a.id FROM articles a WHERE a.skip_reason IS NULL AND {where} "
+                                               f"ORDER BY a.ingested_at, a.id", params).fetchall()]
 
     def texts_for(self, ids: Sequence[str]) -> list[tuple[str, str, Any]]:
         rows = self.con.execute("SELECT id, text, published FROM articles WHERE list_contains(?, id)", [list(ids)]).fetchall()
