@@ -370,8 +370,9 @@ def events_list(
     if as_json:
         _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
         return
-    table = Table(title=f"{len(items)} of {total} event(s)", title_justify="left")
-    for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "evidence"):
+    table = Table(title=f"{len(items)} of {total} event(s) (`sitrep events show ID` for the evidence)",
+                  title_justify="left")
+    for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "trigger"):
         table.add_column(col, overflow="fold")
     for e in items:
         kind = e["event"] + (f"/{e['mode']}" if e.get("mode") else "")
@@ -380,8 +381,9 @@ def events_list(
         if e["modality"] != "asserted":
             kind += f" ({e['modality']})"
         ev = e["evidence"][0]
-        table.add_row(e["id"][:12], e["date"] or "-", kind, _parties(e["actor"]), _parties(e["recipient"]),
-                      (e.get("location") or {}).get("name") or "-", f"{e['confidence']:.2f}", ev["sentence"][:160])
+        table.add_row(e["id"][:10], e["date"] or "-", kind, ", ".join(p["code"] or "?" for p in e["actor"]),
+                      ", ".join(p["code"] or "?" for p in e["recipient"]) or "-",
+                      (e.get("location") or {}).get("name") or "-", f"{e['confidence']:.2f}", ev.get("trigger_text") or "")
     out.print(table)
 
 
