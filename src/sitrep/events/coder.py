@@ -280,9 +280,14 @@ class EventCoder:
         """The weapon named in a trigger's phrase, or in the subject it shares ("jets targeted and destroyed")."""
         roots = [head] + ([head.head] if head.dep_ in ("conj", "xcomp") else [])
         for r in roots:
-            for t in r.subtree:
-                if t.dep_ not in ("relcl", "ccomp") and (m := self.instrument(t)):
-                    return m
+            if m := self.instrument(r):
+                return m
+            for c in r.children:  # not the object: "shot down two aircraft" names the target, not the weapon
+                if c.dep_ in ("dobj", "obj", "nsubjpass", "attr", "relcl", "ccomp", "conj"):
+                    continue
+                for t in c.subtree:
+                    if m := self.instrument(t):
+                        return m
         return None
 
     def _scope(self, sent: Any, ev: Event, tok: Any) -> tuple[int, int]:
