@@ -19,7 +19,7 @@ CountryParty = Callable[[str, str, int, int], "Mention | None"]
 CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", "mark", "cc", "csubj", "pcomp"}
 PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
 PRONOUNS_GROUP = {"it", "its", "they", "them", "their", "we", "our", "us"}
-LOCATIVE = {"in", "at", "near", "inside", "across", "around", "within", "throughout", "outside", "over"}
+LOCATIVE = {"in", "near", "inside", "across", "around", "within", "throughout", "outside", "over"}
 DATE_PRECISION = {"day": "day", "week": "day", "month": "month", "year": "year"}
 
 
@@ -176,14 +176,20 @@ class EventCoder:
         return all(w in mods or w in prev for w in e.extras)
 
     def _carries(self, verb: Any, noun: Any) -> bool:
-        """Whether a verb only carries a noun trigger ("launched attacks", "carried out strikes")."""
-        return noun.dep_ in ("dobj", "obj", "nsubjpass") and verb.lower_ in self.light
+        """Whether a verb only carries a noun trigger ("launched attacks", "carried out strikes", "engaged them
+        in a firefight", "took part in the talks")."""
+        if verb.lower_ not in self.light:
+            return False
+        if noun.dep_ in ("dobj", "obj", "nsubjpass"):
+            return True
+        return noun.dep_ == "pobj" and noun.head.lower_ == "in" and noun.head.head.i == verb.i
 
     def _governor(self, noun: Any) -> Any:
         """The verb a noun trigger hangs from as object or subject ("launched attacks", "attacks continued")."""
         tok = noun
         for _ in range(3):
-            if tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj", "conj", "appos", "nsubj") and tok.head.i != tok.i:
+            if tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj", "prep", "conj", "appos", "nsubj") \
+                    and tok.head.i != tok.i:
                 tok = tok.head
                 if tok.pos_ in ("VERB", "AUX"):
                     return tok
@@ -242,7 +248,7 @@ class EventCoder:
             recipients = [_localised(m, where) for m in recipients]
         mode = entry.mode
         if entry.event == "ASSAULT" and mode in (None, "destroy"):  # 'destroy' is PLOVER's residual mode
-            weapon = self._instrument_mode(tok if entry.pos == "verb" else clause)
+            weapon = self._instrument_mode(tok if entry.pos == "verb" else clause, "@weapon" in entry.objects)
             if weapon:
                 mode = weapon
                 how.append(f"mode {mode} from the weapon named")
@@ -276,14 +282,15 @@ class EventCoder:
                 return self.instruments[c.lower_]
         return None
 
-    def _instrument_mode(self, head: Any) -> str | None:
-        """The weapon named in a trigger's phrase, or in the subject it shares ("jets targeted and destroyed")."""
+    def _instrument_mode(self, head: Any, objects: bool = False) -> str | None:
+        """The weapon named in a trigger's phrase, or in the subject it shares ("jets targeted and destroyed");
+        in the object only where the lexicon line says the object is the weapon ("fired anti-aircraft batteries")."""
         roots = [head] + ([head.head] if head.dep_ in ("conj", "xcomp") else [])
         for r in roots:
             if m := self.instrument(r):
                 return m
             for c in r.children:  # not the object: "shot down two aircraft" names the target, not the weapon
-                if c.dep_ in ("dobj", "obj", "nsubjpass", "attr", "relcl", "ccomp", "conj"):
+                if c.dep_ in ("relcl", "ccomp", "conj") or (not objects and c.dep_ in ("dobj", "obj", "nsubjpass", "attr")):
                     continue
                 for t in c.subtree:
                     if m := self.instrument(t):
@@ -405,6 +412,8 @@ class EventCoder:
                 out += self._prep_parties(ctx, c, preps)
         if not out and gov is not None and self._carries(gov, noun):
             out = self._prep_parties(ctx, gov, preps)
+            if noun.dep_ == "pobj":  # "engaged Filipino peacekeepers in a firefight": the verb's object
+                out += [m for c in gov.children if c.dep_ in ("dobj", "obj") for m in ctx.parties(c)]
         return _unique(out)
 
     def _prep_parties(self, ctx: "_DocContext", tok: Any, preps: frozenset[str]) -> list[Mention]:
