@@ -363,6 +363,6 @@ def test_petr2_type_accuracy_beats_the_baseline() -> None:
     s = accuracy.petr2_scores(recs, events, table)
     c, n = s["c"], len(s["types"])
     base = s["base_type"][1] / n
-    assert n >= 55 and c["type_ok"] / n >= 0.35 and c["type_ok"] / n >= base + 0.12, (c, base)
-    assert c["type_ok"] / max(1, c["coded"]) >= 0.55  # right type where an event was given
+    assert n >= 55 and c["type_ok"] / n >= 0.42 and c["type_ok"] / n >= base + 0.2, (c, base)
+    assert c["type_ok"] / max(1, c["coded"]) >= 0.6  # right type where an event was given
     assert c["source_ok"] / max(1, c["source_n"]) >= 0.9
