@@ -12,30 +12,23 @@ import csv
 import io
 import json
 import os
-from datetime import date
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import IO, Any, BinaryIO
 
+from .events.record import EVENT_FLAT_COLUMNS, GDELT_COLUMNS, flat_event, flat_schema, gdelt_row
 from .ingest.clean import render_with_removed
 from .ingest.pipeline import IngestReport, Ingestor, Progress
 from .ingest.sources import IngestConfig
 from .model import Mention, RemovedSpan
 from .nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
 from .nlp.layer import Progress as LanguageProgress
-from .events.record import GDELT_COLUMNS, gdelt_row
 from .store import EventFilter, Store
 from .store.db import ARTICLE_EXPORT_COLUMNS
 from .store.language import MENTION_EXPORT_COLUMNS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 EVENT_EXPORT_FORMATS = (*EXPORT_FORMATS, "gdelt")
-# One flat row per event in CSV and Parquet (JSONL carries the full nested record).
-EVENT_FLAT_COLUMNS = ("id", "date", "date_precision", "date_source", "event", "mode", "context", "quad", "cameo",
-                      "intensity", "actor_code", "actor_name", "actor_country", "recipient_code", "recipient_name",
-                      "recipient_country", "negated", "modality", "attribution", "location", "location_country",
-                      "lat", "lon", "fatalities", "injured", "quantities", "confidence", "num_mentions",
-                      "num_articles", "num_sources", "doc_id", "source", "outlet", "published", "sentence",
-                      "trigger", "pipeline_version")
 
 
 class Sitrep:
@@ -158,10 +151,10 @@ class Sitrep:
             for r in flat():
                 rows.append(r)
                 if len(rows) == 2000:
-                    yield pa.RecordBatch.from_pylist(rows, schema=_FLAT_SCHEMA())
+                    yield pa.RecordBatch.from_pylist(rows, schema=flat_schema())
                     rows = []
             if rows:
-                yield pa.RecordBatch.from_pylist(rows, schema=_FLAT_SCHEMA())
+                yield pa.RecordBatch.from_pylist(rows, schema=flat_schema())
         return self._export(fmt, out, flat, batches, EVENT_FLAT_COLUMNS)
 
     def _gdelt(self, out: IO[str] | str | None, f: EventFilter) -> int:
@@ -230,39 +223,6 @@ def describe(m: Mention) -> str:
     if m.kind == "place":
         return f"{m.name} ({m.place_kind}, {m.country or '-'})"
     return f"{m.value} ({m.precision})" + (f" to {m.value_end}" if m.value_end else "")
-
-
-def flat_event(r: dict[str, Any]) -> dict[str, Any]:
-    """One event record as a flat row (first actor and recipient; lists joined by ';')."""
-    a = r["actor"][0] if r["actor"] else {}
-    b = r["recipient"][0] if r["recipient"] else {}
-    loc = r.get("location") or {}
-    ev = r["evidence"][0]
-    attrs = r.get("attributes") or {}
-    return {
-        "id": r["id"], "date": r["date"], "date_precision": r.get("date_precision"), "date_source": r.get("date_source"),
-        "event": r["event"], "mode": r.get("mode"), "context": ";".join(r.get("context") or []), "quad": r["quad"],
-        "cameo": r.get("cameo"), "intensity": r.get("intensity"),
-        "actor_code": ";".join(p["code"] for p in r["actor"]), "actor_name": a.get("name"),
-        "actor_country": a.get("country"), "recipient_code": ";".join(p["code"] for p in r["recipient"]),
-        "recipient_name": b.get("name"), "recipient_country": b.get("country"), "negated": r["negated"],
-        "modality": r["modality"], "attribution": (r.get("attribution") or {}).get("code"),
-        "location": loc.get("name"), "location_country": loc.get("country"), "lat": loc.get("lat"),
-        "lon": loc.get("lon"), "fatalities": attrs.get("fatalities"), "injured": attrs.get("injured"),
-        "quantities": ";".join(q["text"] for q in attrs.get("quantities") or []), "confidence": r["confidence"],
-        "num_mentions": r["num_mentions"], "num_articles": r["num_articles"], "num_sources": r["num_sources"],
-        "doc_id": ev["doc_id"], "source": ev["source"], "outlet": ev.get("outlet"), "published": ev.get("published"),
-        "sentence": ev["sentence"], "trigger": ev.get("trigger_text"), "pipeline_version": r.get("pipeline_version"),
-    }
-
-
-def _FLAT_SCHEMA() -> Any:  # noqa: N802 - built lazily, pyarrow is imported only for Parquet
-    import pyarrow as pa
-
-    types = {"quad": pa.int8(), "intensity": pa.float64(), "negated": pa.bool_(), "lat": pa.float64(),
-             "lon": pa.float64(), "fatalities": pa.int64(), "injured": pa.int64(), "confidence": pa.float64(),
-             "num_mentions": pa.int32(), "num_articles": pa.int32(), "num_sources": pa.int32()}
-    return pa.schema([(c, types.get(c, pa.string())) for c in EVENT_FLAT_COLUMNS])
 
 
 def _jsonable(v: Any) -> Any:

@@ -1,5 +1,6 @@
 """Events as records: the JSON shape of `../schemas/event.schema.json` (export, `sitrep code`, the API), stable
-ids, the pipeline version stamp, and the GDELT 2.0 event columns for `export events --format gdelt`."""
+ids, the pipeline version stamp, flat rows for CSV and Parquet, and the GDELT 2.0 event columns for
+`export events --format gdelt`."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,13 @@ GDELT_COLUMNS = ("GlobalEventID", "Day", "MonthYear", "Year", "Actor1Code", "Act
                  "Actor2Code", "Actor2Name", "Actor2CountryCode", "IsRootEvent", "EventCode", "EventBaseCode",
                  "EventRootCode", "QuadClass", "GoldsteinScale", "NumMentions", "NumSources", "NumArticles",
                  "ActionGeo_FullName", "ActionGeo_CountryCode", "ActionGeo_Lat", "ActionGeo_Long", "SOURCEURL")
+# One flat row per event in CSV and Parquet (JSONL carries the full nested record).
+EVENT_FLAT_COLUMNS = ("id", "date", "date_precision", "date_source", "event", "mode", "context", "quad", "cameo",
+                      "intensity", "actor_code", "actor_name", "actor_country", "recipient_code", "recipient_name",
+                      "recipient_country", "negated", "modality", "attribution", "location", "location_country",
+                      "lat", "lon", "fatalities", "injured", "quantities", "confidence", "num_mentions",
+                      "num_articles", "num_sources", "doc_id", "source", "outlet", "published", "sentence",
+                      "trigger", "pipeline_version")
 # GDELT's QuadClass: 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict, the
 # same numbering as PLOVER's quad.
 
@@ -84,3 +92,37 @@ def gdelt_row(rec: dict[str, Any]) -> list[Any]:
             rec["num_mentions"], rec["num_sources"], rec["num_articles"],
             loc.get("name", ""), loc.get("country") or "", loc.get("lat") if loc.get("lat") is not None else "",
             loc.get("lon") if loc.get("lon") is not None else "", ev[0].get("source", "")]
+
+
+def flat_event(r: dict[str, Any]) -> dict[str, Any]:
+    """One event record as a flat row (first actor and recipient; lists joined by ';')."""
+    a = r["actor"][0] if r["actor"] else {}
+    b = r["recipient"][0] if r["recipient"] else {}
+    loc = r.get("location") or {}
+    ev = r["evidence"][0]
+    attrs = r.get("attributes") or {}
+    return {
+        "id": r["id"], "date": r["date"], "date_precision": r.get("date_precision"), "date_source": r.get("date_source"),
+        "event": r["event"], "mode": r.get("mode"), "context": ";".join(r.get("context") or []), "quad": r["quad"],
+        "cameo": r.get("cameo"), "intensity": r.get("intensity"),
+        "actor_code": ";".join(p["code"] for p in r["actor"]), "actor_name": a.get("name"),
+        "actor_country": a.get("country"), "recipient_code": ";".join(p["code"] for p in r["recipient"]),
+        "recipient_name": b.get("name"), "recipient_country": b.get("country"), "negated": r["negated"],
+        "modality": r["modality"], "attribution": (r.get("attribution") or {}).get("code"),
+        "location": loc.get("name"), "location_country": loc.get("country"), "lat": loc.get("lat"),
+        "lon": loc.get("lon"), "fatalities": attrs.get("fatalities"), "injured": attrs.get("injured"),
+        "quantities": ";".join(q["text"] for q in attrs.get("quantities") or []), "confidence": r["confidence"],
+        "num_mentions": r["num_mentions"], "num_articles": r["num_articles"], "num_sources": r["num_sources"],
+        "doc_id": ev["doc_id"], "source": ev["source"], "outlet": ev.get("outlet"), "published": ev.get("published"),
+        "sentence": ev["sentence"], "trigger": ev.get("trigger_text"), "pipeline_version": r.get("pipeline_version"),
+    }
+
+
+def flat_schema() -> Any:
+    """The Arrow schema of flat event rows (built on demand: pyarrow is imported only for Parquet)."""
+    import pyarrow as pa
+
+    types = {"quad": pa.int8(), "intensity": pa.float64(), "negated": pa.bool_(), "lat": pa.float64(),
+             "lon": pa.float64(), "fatalities": pa.int64(), "injured": pa.int64(), "confidence": pa.float64(),
+             "num_mentions": pa.int32(), "num_articles": pa.int32(), "num_sources": pa.int32()}
+    return pa.schema([(c, types.get(c, pa.string())) for c in EVENT_FLAT_COLUMNS])
