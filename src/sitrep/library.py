@@ -17,6 +17,7 @@ from datetime import date
 from typing import IO, Any, BinaryIO
 
 from .events.record import EVENT_FLAT_COLUMNS, GDELT_COLUMNS, flat_event, flat_schema, gdelt_row
+from .fuse import refresh
 from .ingest.clean import render_with_removed
 from .ingest.pipeline import IngestReport, Ingestor, Progress
 from .ingest.sources import IngestConfig
@@ -29,6 +30,8 @@ from .store.language import MENTION_EXPORT_COLUMNS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 EVENT_EXPORT_FORMATS = (*EXPORT_FORMATS, "gdelt")
+STORY_COLUMNS = ("id", "title", "first_day", "last_day", "num_articles", "num_events", "actors", "places",
+                 "outlets", "top_events", "articles")
 
 
 class Sitrep:
@@ -37,6 +40,7 @@ class Sitrep:
     def __init__(self, db: str | os.PathLike[str] | None = None, *, read_only: bool = False,
                  lock_timeout: float = 0.0) -> None:
         self.store = Store(db, read_only=read_only, lock_timeout=lock_timeout)
+        self._embedder: Any = None  # loaded on first use (timelines)
 
     def close(self) -> None:
         self.store.close()
@@ -58,18 +62,32 @@ class Sitrep:
 
     def annotate(self, language: LanguageConfig | None = None) -> LanguageReport:
         """Run the language layer over the articles not yet annotated (all of them with `redo`)."""
-        return LanguageLayer(self.store, language or LanguageConfig()).run()
+        cfg = language or LanguageConfig()
+        report = LanguageLayer(self.store, cfg).run()
+        self.refresh(events=cfg.events)
+        return report
 
     def recode(self, language: LanguageConfig | None = None, *, since: date | None = None,
                until: date | None = None) -> LanguageReport:
         """Re-run the language layer and the event coder over stored articles (published within since/until when
         given), after lexicons, dictionaries or the model changed. Event ids stay the same where the event does."""
         ids = self.store.annotatable_ids(since, until)
-        return LanguageLayer(self.store, language or LanguageConfig()).run(ids=ids)
+        cfg = language or LanguageConfig()
+        report = LanguageLayer(self.store, cfg).run(ids=ids)
+        self.refresh(events=cfg.events)
+        return report
+
+    def refresh(self, *, events: bool = True, stories: bool = True, refuse: bool = False) -> dict[str, Any]:
+        """Bring fused events and stories up to date (ingest does this itself); `refuse` fuses every coded
+        mention again, after the fusion rules changed."""
+        return refresh(self.store, events=events, stories=stories, refuse=refuse)
 
     def delete(self, ids: list[str]) -> list[str]:
         """Retract articles (ids or unique prefixes) and everything derived from them."""
-        return self.store.delete_articles([self.store.resolve_id(i) for i in ids])
+        done = self.store.delete_articles([self.store.resolve_id(i) for i in ids])
+        if done:
+            self.refresh()
+        return done
 
     # -- reading ----------------------------------------------------------------------------
     def articles(self, *, since: date | None = None, until: date | None = None, outlet: str | None = None,
@@ -120,29 +138,87 @@ class Sitrep:
         return self.store.rejects(limit, offset)
 
     # -- events -------------------------------------------------------------------------------
-    def events(self, f: EventFilter = EventFilter(), limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """Event records matching the filter (by event date), one page, and the total."""
-        return self.store.events(f, limit, offset), self.store.count_events(f)
+    def events(self, f: EventFilter = EventFilter(), limit: int = 50, offset: int = 0, *, mentions: bool = False,
+               order: str = "date") -> tuple[list[dict[str, Any]], int]:
+        """Fused events (one per real-world event, with all its evidence) matching the filter, one page, and the
+        total; `mentions=True` gives the coded mentions of single articles instead."""
+        if mentions:
+            return self.store.events(f, limit, offset), self.store.count_events(f)
+        return list(self.store.iter_fused(f, limit, offset, order=order)), self.store.count_fused(f)
 
     def event(self, id_or_prefix: str) -> dict[str, Any]:
-        rec = self.store.event(id_or_prefix)
+        """A fused event by id or unique prefix (or by the id of one of its mentions); else a coded mention."""
+        rec = self.store.fused_event(id_or_prefix) or self.store.event(id_or_prefix)
         if rec is None:
             from .store import StoreError
 
             raise StoreError(f"no event with id (or unique prefix) {id_or_prefix!r}")
         return rec
 
-    def export_events(self, fmt: str, out: IO[str] | str | None = None, f: EventFilter = EventFilter()) -> int:
-        """Write events as JSONL (full records), CSV or Parquet (flat rows) or GDELT 2.0 TSV. Returns the count."""
+    # -- stories and timelines ----------------------------------------------------------------
+    def stories(self, *, since: date | None = None, until: date | None = None, actor: str | None = None,
+                query: str | None = None, limit: int | None = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Stories (most articles first) overlapping since/until, naming an actor, or holding an article that
+        matches a full-text query; one page and the total."""
+        return self.store.stories(since=since, until=until, actor=actor, query=query, limit=limit, offset=offset)
+
+    def story(self, id_or_prefix: str) -> dict[str, Any]:
+        rec = self.store.story(id_or_prefix)
+        if rec is None:
+            from .store import StoreError
+
+            raise StoreError(f"no story with id (or unique prefix) {id_or_prefix!r}")
+        return rec
+
+    def export_stories(self, fmt: str, out: IO[str] | str | None = None) -> int:
+        """Write every story as JSONL (full records), CSV or Parquet (lists as JSON strings)."""
+        cols = STORY_COLUMNS
+
+        def rows() -> Any:
+            for rec in self.store.stories(limit=None)[0]:
+                yield {c: rec.get(c) for c in cols}
+
+        def batches() -> Any:
+            import pyarrow as pa
+            flat = [{c: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for c, v in r.items()}
+                    for r in rows()]
+            yield pa.RecordBatch.from_pylist(flat, schema=pa.schema([(c, pa.int64() if c.startswith("num_")
+                                                                     else pa.string()) for c in cols]))
+        return self._export(fmt, out, rows, batches, cols)
+
+    def timeline(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
+                 since: date | None = None, until: date | None = None, max_dates: int = 10,
+                 per_date: int = 2) -> list[dict[str, Any]]:
+        """The dates that matter most for a story, an actor or a query (or the whole store), each with up to
+        `per_date` sentences citing their articles: `[{"date", "summary", "events", "sources", ...}]`."""
+        from .fuse.timeline import build_timeline
+        if story:
+            story = self.story(story)["id"]
+        return build_timeline(self.store, self._embed, story=story, actor=actor, query=query, since=since,
+                              until=until, max_dates=max_dates, per_date=per_date)
+
+    def _embed(self, texts: list[str]) -> Any:
+        if self._embedder is None:
+            from .fuse.stories import Embedder
+            self._embedder = Embedder()
+        return self._embedder.embed(texts)
+
+    def _iter_events(self, f: EventFilter, mentions: bool) -> Iterator[dict[str, Any]]:
+        return self.store.iter_events(f) if mentions else self.store.iter_fused(f)
+
+    def export_events(self, fmt: str, out: IO[str] | str | None = None, f: EventFilter = EventFilter(), *,
+                      mentions: bool = False) -> int:
+        """Write fused events (or, with `mentions`, the coded mentions) as JSONL (full records), CSV or Parquet
+        (flat rows) or GDELT 2.0 TSV. Returns the count."""
         if fmt not in EVENT_EXPORT_FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EVENT_EXPORT_FORMATS)}")
         if fmt == "jsonl":
-            return self._export("jsonl", out, lambda: self.store.iter_events(f), None, ())
+            return self._export("jsonl", out, lambda: self._iter_events(f, mentions), None, ())
         if fmt == "gdelt":
-            return self._gdelt(out, f)
+            return self._gdelt(out, f, mentions)
 
         def flat() -> Any:
-            return (flat_event(r) for r in self.store.iter_events(f))
+            return (flat_event(r) for r in self._iter_events(f, mentions))
 
         def batches() -> Any:
             import pyarrow as pa
@@ -157,12 +233,12 @@ class Sitrep:
                 yield pa.RecordBatch.from_pylist(rows, schema=flat_schema())
         return self._export(fmt, out, flat, batches, EVENT_FLAT_COLUMNS)
 
-    def _gdelt(self, out: IO[str] | str | None, f: EventFilter) -> int:
+    def _gdelt(self, out: IO[str] | str | None, f: EventFilter, mentions: bool) -> int:
         def write(fh: IO[str]) -> int:
             w = csv.writer(fh, delimiter="\t", lineterminator="\n")
             w.writerow(GDELT_COLUMNS)
             n = 0
-            for rec in self.store.iter_events(f):
+            for rec in self._iter_events(f, mentions):
                 w.writerow(["" if v is None else str(v).replace("\t", " ") for v in gdelt_row(rec)])
                 n += 1
             return n

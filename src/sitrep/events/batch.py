@@ -60,7 +60,7 @@ def parse_item(line: str) -> Item:
 def _records(ann: Annotation, item: Item, version: str) -> list[dict[str, Any]]:
     pub = item.date.isoformat() if item.date else None
     return [to_record(ev, text=item.text, source=item.id, outlet=item.outlet, published=pub, version=version)
-            for ev in ann.events]
+            for ev in ann.events if ev.actor]  # actor-less mentions only serve fusion in a store
 
 
 def _code_batch(task: tuple[str, list[Item]]) -> list[tuple[str, list[dict[str, Any]] | str]]:

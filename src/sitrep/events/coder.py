@@ -38,6 +38,7 @@ class EventCoder:
         self.intention = forms(cues["intention_verbs"])
         self.intention_nouns = set(cues["intention_nouns"])
         self.hyp_marks = set(cues["hypothetical_marks"])
+        self.partial_types = frozenset(cues.get("partial_types", []))
         self.hyp_aux = set(cues["hypothetical_aux"])
         self.historical_days = int(cues["historical_days"])
         self.historical_words = set(cues["historical_words"])
@@ -151,6 +152,9 @@ class EventCoder:
     def _verb_fits(self, tok: Any, e: Entry, ctx: "_DocContext") -> bool:
         kids = list(tok.children)
         for word in e.extras:  # particles anywhere; a preposition right after the verb ("call for", not "take part in")
+            if e.objects and any(c.lower_ == word and c.dep_ == "prep" and c.head.dep_ in ("dobj", "obj")
+                                 and c.head.head.i == tok.i for o in kids for c in o.children):
+                continue  # "taking some personnel out of the country": the particle hangs from the object
             if not any(c.lower_ == word and (c.dep_ in ("prt", "advmod", "compound:prt")
                                              or (c.dep_ in ("prep", "dobj") and (c.i == tok.i + 1 or (
                                                  c.i == tok.i + 2 and tok.doc[tok.i + 1].pos_ == "ADV"))))
@@ -215,7 +219,10 @@ class EventCoder:
             clause = gov if gov is not None and self._carries(gov, tok) else tok
             conf -= 0.05
         if not actors:
-            return None
+            if entry.event not in self.partial_types:
+                return None
+            via = "none: no actor named, kept as evidence for fusion"
+            conf -= 0.2
         if entry.event == "REQUEST" and entry is not self.directive and entry.pos == "verb" and not entry.objects \
                 and any(c.dep_ == "xcomp" for c in tok.children) and not recipients \
                 and not any(c.dep_ in ("dobj", "obj", "dative") for c in tok.children):
@@ -362,7 +369,10 @@ class EventCoder:
         objects = ("dobj", "obj", "dative", "iobj") if tinfo.object_is_recipient else ("dative", "iobj")
         for c in verb.children:
             if c.dep_ in objects or (passive and tinfo.object_is_recipient and c.dep_ == "nsubjpass"):
-                out += ctx.parties(c)
+                found = ctx.parties(c)
+                if not found and c.lower_ in ("who", "whom", "which", "that") and verb.dep_ == "relcl":
+                    found = ctx.parties(verb.head)  # "Soleimani, who was assassinated": the relative's antecedent
+                out += found
             elif c.dep_ == "prep" and c.lower_ in preps | {"with"}:
                 for p in c.children:
                     if p.dep_ == "pobj":

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from ..fuse import refresh
 from ..model import Article, Document, Reject
 from ..nlp.layer import LanguageConfig, LanguageLayer
 from ..nlp.layer import Progress as LanguageProgress
@@ -72,6 +73,10 @@ class IngestReport:
             lang = self.language
             line += (f"; language layer: {lang['articles']} article(s), {lang['mentions']} mention(s), "
                      f"{lang.get('events', 0)} event(s), {lang['workers']} worker(s), {lang['seconds']:.1f}s")
+            if lang.get("fusion"):
+                line += f"; fusion: {lang['fusion']['mentions']} mention(s) in {lang['fusion']['seconds']:.1f}s"
+            if lang.get("stories"):
+                line += f"; stories: {lang['stories']['articles']} article(s) in {lang['stories']['seconds']:.1f}s"
             if lang.get("failed"):
                 line += f", {len(lang['failed'])} failed"
         return line
@@ -138,6 +143,8 @@ class Ingestor:
             # the language layer annotates every article not yet done: this run's and any a killed run left
             lang = LanguageLayer(store, self.language, self.language_progress).run(report.run_id)
             report.language = lang.to_dict()
+            # then fused events and stories, for this run's articles and any a killed run left unfused
+            report.language.update(refresh(store, events=self.language.events))
         report.seconds = time.perf_counter() - t0
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report

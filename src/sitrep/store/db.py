@@ -18,8 +18,10 @@ import duckdb
 
 from ..model import Article, Reject
 from .events import EventQueries
+from .fusion import FusionQueries
 from .language import LanguageQueries
 from .schema import MIGRATIONS
+from .stories import StoryQueries
 
 DEFAULT_DB = "sitrep.duckdb"
 
@@ -57,7 +59,7 @@ def _fts_extension() -> str:
     return str(found[0])
 
 
-class Store(LanguageQueries, EventQueries):
+class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     """One open DuckDB database. Use as a context manager; writers hold the file exclusively."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,

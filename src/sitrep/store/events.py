@@ -82,13 +82,14 @@ class EventQueries:
         self.con.execute(f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM ev_tbl")
         return len(rows)
 
-    def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:
-        where, params = ["TRUE"], []
+    def _event_where(self, f: EventFilter, fused: bool = False) -> tuple[str, list[Any]]:
+        """WHERE clause over `events e JOIN articles r` (mentions) or `fused_events e` (fused)."""
+        where, params = ["e.listed" if fused else "len(e.actor_codes) > 0"], []
         for value, codes, names in ((f.actor, "actor_codes", "actor_names"),
                                     (f.recipient, "recipient_codes", "recipient_names")):
             if value:
-                where.append(f"(len(list_filter({codes}, c -> starts_with(c, ?))) > 0 "
-                             f"OR len(list_filter({names}, n -> contains(n, ?))) > 0)")
+                where.append(f"(len(list_filter(e.{codes}, c -> starts_with(c, ?))) > 0 "
+                             f"OR len(list_filter(e.{names}, n -> contains(n, ?))) > 0)")
                 params += [value.lower(), value.lower()]
         if f.type:
             where.append("e.event = ?")
@@ -103,13 +104,13 @@ class EventQueries:
             where.append("e.day <= ?")
             params.append(f.until)
         if f.outlet:
-            where.append("lower(r.outlet) = lower(?)")
+            where.append("list_contains(e.outlets, lower(?))" if fused else "lower(r.outlet) = lower(?)")
             params.append(f.outlet)
         if f.min_confidence is not None:
             where.append("e.confidence >= ?")
             params.append(f.min_confidence)
         if f.article:
-            where.append("e.article_id = ?")
+            where.append("list_contains(e.article_ids, ?)" if fused else "e.article_id = ?")
             params.append(f.article)
         if not f.include_negated:
             where.append("NOT e.negated")

@@ -179,4 +179,92 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "DELETE FROM annotated",
         ],
     ),
+    (
+        4,
+        "fusion and stories: events across reports, their links to coded mentions, stories of articles",
+        [
+            # One row per real-world event: the fusion of the coded mentions (rows of `events`) that report it.
+            """
+            CREATE TABLE fused_events (
+                id VARCHAR PRIMARY KEY,           -- stable: derived from the smallest mention id it holds
+                block VARCHAR NOT NULL,           -- the fusion block (connected mentions) it was computed in
+                event VARCHAR NOT NULL,
+                mode VARCHAR,
+                quad TINYINT NOT NULL,
+                date VARCHAR,
+                day DATE,
+                negated BOOLEAN NOT NULL,
+                modality VARCHAR NOT NULL,
+                confidence DOUBLE NOT NULL,
+                actor_codes VARCHAR[],
+                actor_names VARCHAR[],
+                recipient_codes VARCHAR[],
+                recipient_names VARCHAR[],
+                countries VARCHAR[],
+                outlets VARCHAR[],                -- lower case
+                article_ids VARCHAR[],
+                num_mentions INTEGER NOT NULL,
+                num_articles INTEGER NOT NULL,
+                num_sources INTEGER NOT NULL,
+                first_reported DATE,
+                has_conflicts BOOLEAN NOT NULL,
+                listed BOOLEAN NOT NULL,          -- false for a group of actor-less mentions: evidence, not an event
+                record JSON NOT NULL
+            )
+            """,
+            "CREATE INDEX fused_events_day ON fused_events (day)",
+            "CREATE INDEX fused_events_block ON fused_events (block)",
+            # Which fused event each coded mention went to, why, and the keys that find fusion candidates.
+            """
+            CREATE TABLE event_links (
+                mention_id VARCHAR PRIMARY KEY,
+                event_id VARCHAR NOT NULL,
+                block VARCHAR NOT NULL,
+                article_id VARCHAR NOT NULL,
+                fingerprint VARCHAR NOT NULL,     -- md5 of the mention record it was fused from
+                type_group VARCHAR NOT NULL,
+                day_lo DATE,                      -- the window the mention's date allows
+                day_hi DATE,
+                actor_roots VARCHAR[],            -- country or group part of the actor codes
+                identity VARCHAR,                 -- key of a once-only event (the killing of a named person)
+                reason VARCHAR NOT NULL
+            )
+            """,
+            "CREATE INDEX event_links_block ON event_links (block)",
+            "CREATE INDEX event_links_event ON event_links (event_id)",
+            "CREATE INDEX event_links_article ON event_links (article_id)",
+            "CREATE INDEX event_links_lo ON event_links (type_group, day_lo)",
+            "CREATE INDEX event_links_identity ON event_links (identity)",
+            # Article vectors (static embeddings of title and lead) and story membership.
+            """
+            CREATE TABLE article_vectors (
+                article_id VARCHAR PRIMARY KEY,
+                day DATE,
+                vector FLOAT[] NOT NULL,
+                keys VARCHAR[] NOT NULL           -- actor and place identities of the article
+            )
+            """,
+            "CREATE INDEX article_vectors_day ON article_vectors (day)",
+            """
+            CREATE TABLE story_members (
+                article_id VARCHAR PRIMARY KEY,
+                story_id VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL
+            )
+            """,
+            "CREATE INDEX story_members_story ON story_members (story_id)",
+            """
+            CREATE TABLE stories (
+                id VARCHAR PRIMARY KEY,
+                title VARCHAR NOT NULL,
+                first_day DATE,
+                last_day DATE,
+                num_articles INTEGER NOT NULL,
+                num_events INTEGER NOT NULL,
+                actors VARCHAR[],                 -- lower-case codes and names, for --actor
+                record JSON NOT NULL
+            )
+            """,
+        ],
+    ),
 ]

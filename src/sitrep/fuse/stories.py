@@ -1,0 +1,165 @@
+"""Stories: articles about one developing situation, grouped by content (static word embeddings of title and lead),
+shared people and places, and closeness in time. A story is a connected group of linked articles, so adding
+articles in any order gives the same stories; each story gets a title, key actors, places and a date span."""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StoryRules:
+    """When two articles belong to one story (see docs/fusion.md for how these were chosen)."""
+
+    similar: float = 0.62  # cosine of title-and-lead vectors that links two articles published close together
+    similar_with_key: float = 0.5  # enough when they also share a named person or a specific place
+    undated_with_key: float = 0.55  # an undated article needs a shared person or place and this much
+    window_days: int = 7
+    lead_chars: int = 1200
+
+
+class Embedder:
+    """wordllama's static embeddings (weights in the package, no download), 256 dimensions, unit length."""
+
+    def __init__(self) -> None:
+        import wordllama
+        self.model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.model.embed(texts, norm=True), dtype=np.float32)
+
+
+def story_id(article_ids: list[str]) -> str:
+    return hashlib.sha1(("story|" + min(article_ids)).encode()).hexdigest()[:16]
+
+
+def strong(keys: list[str] | set[str]) -> set[str]:
+    """The identities that tie articles together: named people and named sites (bases, airports); cities and
+    regions are shared by too many unrelated stories."""
+    return {k for k in keys if k.startswith(("person-", "base-", "airport-"))}
+
+
+def linked(a_vec: np.ndarray, a_day: date | None, a_keys: set[str], b_vec: np.ndarray, b_day: date | None,
+           b_keys: set[str], rules: StoryRules) -> str | None:
+    """Why two articles are in one story, or None."""
+    cos = float(a_vec @ b_vec)
+    shared = strong(a_keys) & strong(b_keys)
+    if a_day is not None and b_day is not None:
+        if abs((a_day - b_day).days) > rules.window_days:
+            return None
+        if cos >= rules.similar:
+            return f"similar content ({cos:.2f}) within {rules.window_days} days"
+        if cos >= rules.similar_with_key and shared:
+            return f"related content ({cos:.2f}) and shared {', '.join(sorted(shared)[:3])}"
+        return None
+    if cos >= rules.undated_with_key and shared:
+        return f"undated; related content ({cos:.2f}) and shared {', '.join(sorted(shared)[:3])}"
+    return None
+
+
+class StoryBuilder:
+    """Adds new articles to the store's stories, merging stories an article links; rebuilds stories that lost
+    articles. Each batch is one transaction."""
+
+    def __init__(self, store: Any, rules: StoryRules | None = None, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.rules = rules or StoryRules()
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder()
+        return self._embedder
+
+    def update(self, batch: int = 256) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        st = self.store
+        added, changed = 0, set()
+        broken = st.broken_stories()
+        if broken:
+            with st.transaction():
+                members = st.drop_stories(broken)  # re-linked from their vectors below
+            for chunk in _chunks(members, batch):
+                with st.transaction():
+                    changed |= self._link(chunk)
+        while pending := st.articles_without_vectors(limit=batch):
+            with st.transaction():
+                texts = [(t or "") + "\n" + (x or "")[: self.rules.lead_chars] for _, t, x, _ in pending]
+                vecs = self.embedder.embed(texts)
+                for (aid, _, _, day), v in zip(pending, vecs):
+                    st.put_article_vector(aid, day, v.tolist(), sorted(st.article_keys(aid)))
+                changed |= self._link([p[0] for p in pending])
+            added += len(pending)
+        if changed:
+            with st.transaction():
+                for sid in sorted(changed):
+                    self._describe(sid)
+        return {"articles": added, "stories_changed": len(changed), "rebuilt": len(broken),
+                "seconds": round(time.perf_counter() - t0, 3)}
+
+    def _link(self, ids: list[str]) -> set[str]:
+        """Put these articles (vectors stored) into stories; returns the ids of the stories written."""
+        st = self.store
+        changed: set[str] = set()
+        for aid in ids:
+            vec, day, keys = st.article_vector(aid)
+            v = np.asarray(vec, dtype=np.float32)
+            cands = st.story_candidates(aid, day, self.rules.window_days)
+            groups: dict[str, list[str]] = {}
+            reasons: list[str] = []
+            if cands:
+                mat = np.asarray([c[1] for c in cands], dtype=np.float32)
+                for row, (cid, _vec, cday, ckeys, csid) in enumerate(cands):
+                    why = linked(v, day, set(keys), mat[row], cday, set(ckeys), self.rules)
+                    if why and csid is not None:
+                        groups.setdefault(csid, []).append(cid)
+                        reasons.append(f"{why} (with {cid})")
+            members = [aid]
+            for sid in sorted(groups):
+                members += st.story_article_ids(sid)
+            members = sorted(set(members))
+            new = story_id(members)
+            old = sorted(groups)
+            st.set_story(new, members, aid, reasons[0] if reasons else "first article of the story", old)
+            changed -= set(old)
+            changed.add(new)
+        return changed
+
+    def _describe(self, sid: str) -> None:
+        """Title, date span, key actors and places of one story, from its articles and fused events."""
+        st = self.store
+        arts = st.story_articles(sid)
+        if not arts:
+            return
+        vecs = np.asarray([a["vector"] for a in arts], dtype=np.float32)
+        centre = vecs.mean(axis=0)
+        central = arts[int(np.argmax(vecs @ centre))]
+        days = [a["published"] for a in arts if a["published"]]
+        actors, places = Counter(), Counter()
+        for row in st.story_entities([a["id"] for a in arts]):
+            (actors if row["kind"] == "actor" else places)[(row["code"] or row["name"], row["name"])] += row["n"]
+        events = st.fused_for_articles([a["id"] for a in arts])
+        record = {
+            "id": sid, "title": central["title"] or central["text"][:80], "num_articles": len(arts),
+            "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
+            "actors": [{"code": k[0], "name": k[1], "mentions": n} for k, n in actors.most_common(8)],
+            "places": [{"name": k[1], "mentions": n} for k, n in places.most_common(8)],
+            "num_events": len(events),
+            "top_events": [e["id"] for e in sorted(events, key=lambda e: (-e["num_sources"], -e["num_mentions"],
+                                                                          e["id"]))[:10]],
+            "articles": [a["id"] for a in sorted(arts, key=lambda a: (a["published"] or date.max, a["id"]))],
+            "outlets": sorted({a["outlet"] for a in arts if a["outlet"]}),
+        }
+        st.put_story(record)
+
+
+def _chunks(xs: list[str], n: int) -> list[list[str]]:
+    return [xs[i:i + n] for i in range(0, len(xs), n)]

@@ -1,0 +1,1 @@
+"""Presentation of sitrep results: maps, briefs."""

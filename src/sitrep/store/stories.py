@@ -1,0 +1,216 @@
+"""Store queries for stories and the article vectors they are built from; also the sentence and date queries that
+timelines read. Mixed into `Store`; all SQL for `article_vectors`, `story_members` and `stories` lives here."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+
+class StoryQueries:
+    con: Any
+    _has_fts: Any
+
+    # -- building ------------------------------------------------------------------------------------
+    def articles_without_vectors(self, limit: int) -> list[tuple[str, str | None, str, date | None]]:
+        """Annotated articles with no vector yet (id, title, text, published), oldest first."""
+        return self.con.execute(
+            "SELECT a.id, a.title, a.text, a.published FROM articles a JOIN annotated n ON n.article_id = a.id "
+            "LEFT JOIN article_vectors v ON v.article_id = a.id WHERE v.article_id IS NULL "
+            "ORDER BY a.published NULLS LAST, a.id LIMIT ?", [limit]).fetchall()
+
+    def article_keys(self, article_id: str) -> set[str]:
+        return {r[0] for r in self.con.execute(
+            "SELECT DISTINCT coalesce(actor_id, place_id) FROM mentions WHERE article_id = ? "
+            "AND kind IN ('actor', 'place') AND coalesce(actor_id, place_id) IS NOT NULL", [article_id]).fetchall()}
+
+    def put_article_vector(self, article_id: str, day: date | None, vector: list[float], keys: list[str]) -> None:
+        self.con.execute("INSERT OR REPLACE INTO article_vectors VALUES (?, ?, ?, ?)", [article_id, day, vector, keys])
+
+    def article_vector(self, article_id: str) -> tuple[list[float], date | None, list[str]]:
+        row = self.con.execute("SELECT vector, day, keys FROM article_vectors WHERE article_id = ?",
+                               [article_id]).fetchone()
+        return row[0], row[1], row[2]
+
+    def story_candidates(self, article_id: str, day: date | None, window: int
+                         ) -> list[tuple[str, list[float], date | None, list[str], str | None]]:
+        """Articles that could share a story with this one: published within the window (any, when undated)."""
+        if day is None:
+            where, params = "TRUE", []
+        else:
+            where, params = "(v.day IS NULL OR v.day BETWEEN ? AND ?)", [day - timedelta(days=window),
+                                                                        day + timedelta(days=window)]
+        return self.con.execute(
+            "SELECT v.article_id, v.vector, v.day, v.keys, m.story_id FROM article_vectors v "
+            f"LEFT JOIN story_members m ON m.article_id = v.article_id WHERE v.article_id <> ? AND {where} "
+            "ORDER BY v.article_id", [article_id, *params]).fetchall()
+
+    def story_article_ids(self, story_id: str) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT article_id FROM story_members WHERE story_id = ? ORDER BY article_id", [story_id]).fetchall()]
+
+    def set_story(self, story_id: str, members: Sequence[str], article_id: str, reason: str,
+                  merged: Sequence[str]) -> None:
+        """Put `article_id` into `story_id`, moving the members of the `merged` stories into it."""
+        if merged:
+            self.con.execute("DELETE FROM stories WHERE list_contains(?, id)", [list(merged)])
+            self.con.execute("UPDATE story_members SET story_id = ? WHERE list_contains(?, story_id)",
+                             [story_id, list(merged)])
+        self.con.execute("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?)", [article_id, story_id, reason])
+
+    def broken_stories(self) -> list[str]:
+        """Stories that lost an article (deleted since)."""
+        return [r[0] for r in self.con.execute(
+            "SELECT DISTINCT m.story_id FROM story_members m LEFT JOIN articles a ON a.id = m.article_id "
+            "WHERE a.id IS NULL ORDER BY 1").fetchall()]
+
+    def drop_stories(self, story_ids: Sequence[str]) -> list[str]:
+        """Remove these stories; returns their articles that still exist, to be linked again."""
+        ids = [r[0] for r in self.con.execute(
+            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id "
+            "WHERE list_contains(?, m.story_id) ORDER BY a.published NULLS LAST, m.article_id",
+            [list(story_ids)]).fetchall()]
+        self.con.execute("DELETE FROM story_members WHERE list_contains(?, story_id)", [list(story_ids)])
+        self.con.execute("DELETE FROM stories WHERE list_contains(?, id)", [list(story_ids)])
+        self.con.execute("DELETE FROM article_vectors WHERE article_id NOT IN (SELECT id FROM articles)")
+        return ids
+
+    def story_articles(self, story_id: str) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            "SELECT a.id, a.title, left(a.text, 300) AS text, a.published, a.outlet, v.vector FROM story_members m "
+            "JOIN articles a ON a.id = m.article_id JOIN article_vectors v ON v.article_id = a.id "
+            "WHERE m.story_id = ? ORDER BY a.id", [story_id])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def story_entities(self, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            "SELECT kind, code, name, count(*) AS n FROM mentions WHERE list_contains(?, article_id) "
+            "AND kind IN ('actor', 'place') AND name IS NOT NULL "
+            "AND (kind = 'place' OR country IS NOT NULL OR length(code) > 3) GROUP BY ALL ORDER BY n DESC, name",
+            [list(article_ids)])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def put_story(self, rec: dict[str, Any]) -> None:
+        actors = [a["code"].lower() for a in rec["actors"]] + [a["name"].lower() for a in rec["actors"]]
+        self.con.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         [rec["id"], rec["title"], rec["first_day"], rec["last_day"], rec["num_articles"],
+                          rec["num_events"], actors, json.dumps(rec, ensure_ascii=False)])
+
+    # -- reading -------------------------------------------------------------------------------------
+    def _story_where(self, since: date | None, until: date | None, actor: str | None,
+                     query: str | None) -> tuple[str, list[Any]]:
+        where, params = ["TRUE"], []
+        if since:
+            where.append("coalesce(s.last_day, s.first_day) >= ?")
+            params.append(since)
+        if until:
+            where.append("s.first_day <= ?")
+            params.append(until)
+        if actor:
+            where.append("len(list_filter(s.actors, x -> starts_with(x, ?) OR contains(x, ?))) > 0")
+            params += [actor.lower(), actor.lower()]
+        if query:
+            if not self._has_fts():
+                where.append("FALSE")
+            else:
+                where.append("s.id IN (SELECT m.story_id FROM story_members m JOIN (SELECT id, "
+                             "fts_main_articles.match_bm25(id, ?) AS score FROM articles) q ON q.id = m.article_id "
+                             "WHERE q.score IS NOT NULL)")
+                params.append(query)
+        return " AND ".join(where), params
+
+    def stories(self, *, since: date | None = None, until: date | None = None, actor: str | None = None,
+                query: str | None = None, limit: int | None = 50, offset: int = 0
+                ) -> tuple[list[dict[str, Any]], int]:
+        """A page of story records (most articles first) and the total."""
+        where, params = self._story_where(since, until, actor, query)
+        total = self.con.execute(f"SELECT count(*) FROM stories s WHERE {where}", params).fetchone()[0]
+        sql = f"SELECT s.record FROM stories s WHERE {where} ORDER BY s.num_articles DESC, s.last_day DESC NULLS LAST, s.id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, limit, offset]
+        return [json.loads(r[0]) for r in self.con.execute(sql, params).fetchall()], int(total)
+
+    def story(self, id_or_prefix: str) -> dict[str, Any] | None:
+        rows = self.con.execute("SELECT record FROM stories WHERE starts_with(id, ?) ORDER BY id LIMIT 2",
+                                [id_or_prefix]).fetchall()
+        return json.loads(rows[0][0]) if len(rows) == 1 else None
+
+    def story_of(self, article_id: str) -> str | None:
+        row = self.con.execute("SELECT story_id FROM story_members WHERE article_id = ?", [article_id]).fetchone()
+        return row[0] if row else None
+
+    # -- timelines -----------------------------------------------------------------------------------
+    def selection_articles(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
+                           since: date | None = None, until: date | None = None, slack_days: int = 2) -> list[str]:
+        """Articles a timeline or brief covers: a story's, those naming an actor, those matching a full-text query
+        (all of them when nothing is given), published within since/until (with a little slack after `until`)."""
+        where, params = ["n.article_id IS NOT NULL"], []
+        if story:
+            where.append("a.id IN (SELECT article_id FROM story_members WHERE starts_with(story_id, ?))")
+            params.append(story)
+        if actor:
+            where.append("a.id IN (SELECT article_id FROM mentions WHERE kind = 'actor' AND (starts_with(lower(code), ?)"
+                         " OR contains(lower(name), ?) OR lower(actor_id) = ?))")
+            params += [actor.lower(), actor.lower(), actor.lower()]
+        if query:
+            if not self._has_fts():
+                return []
+            where.append("a.id IN (SELECT id FROM (SELECT id, fts_main_articles.match_bm25(id, ?) AS score "
+                         "FROM articles) q WHERE q.score IS NOT NULL)")
+            params.append(query)
+        if since:
+            where.append("(a.published IS NULL OR a.published >= ?)")
+            params.append(since)
+        if until:
+            where.append("(a.published IS NULL OR a.published <= ?)")
+            params.append(until + timedelta(days=slack_days))
+        return [r[0] for r in self.con.execute(
+            "SELECT a.id FROM articles a LEFT JOIN annotated n ON n.article_id = a.id "
+            f"WHERE a.duplicate_of IS NULL AND {' AND '.join(where)} ORDER BY a.id", params).fetchall()]
+
+    def date_signals(self, article_ids: Sequence[str]) -> list[tuple[date, int, int, int]]:
+        """For each day: sentences that refer to it (resolved day expressions), articles referring to it, and
+        articles published on it, over these articles."""
+        rows = self.con.execute(
+            "WITH refs AS (SELECT TRY_CAST(value AS DATE) AS day, count(DISTINCT (article_id, sentence_index)) AS s, "
+            "count(DISTINCT article_id) AS a FROM mentions WHERE kind = 'time' AND precision = 'day' "
+            "AND list_contains(?, article_id) GROUP BY 1), "
+            "pubs AS (SELECT published AS day, count(*) AS p FROM articles WHERE list_contains(?, id) "
+            "AND published IS NOT NULL GROUP BY 1) "
+            "SELECT coalesce(r.day, p.day), coalesce(r.s, 0), coalesce(r.a, 0), coalesce(p.p, 0) FROM refs r "
+            "FULL JOIN pubs p ON p.day = r.day WHERE coalesce(r.day, p.day) IS NOT NULL ORDER BY 1",
+            [list(article_ids), list(article_ids)]).fetchall()
+        return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def sentences_for_day(self, article_ids: Sequence[str], day: date, lead: int = 5
+                          ) -> list[tuple[str, int, str, bool, date | None]]:
+        """Candidate sentences for one day: those with an expression resolved to it, and the first `lead` sentences
+        of articles published that day. (article id, sentence index, text, refers to the day, published)."""
+        rows = self.con.execute(
+            "WITH ref AS (SELECT DISTINCT article_id, sentence_index FROM mentions WHERE kind = 'time' "
+            "AND precision = 'day' AND value = ? AND list_contains(?, article_id)), "
+            "led AS (SELECT s.article_id, s.idx AS sentence_index FROM sentences s JOIN articles a ON a.id = s.article_id "
+            "WHERE a.published = ? AND list_contains(?, a.id) AND s.idx < ?), "
+            "cand AS (SELECT article_id, sentence_index FROM ref UNION SELECT article_id, sentence_index FROM led) "
+            "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
+            "(r.article_id IS NOT NULL), a.published FROM cand c "
+            "JOIN sentences s ON s.article_id = c.article_id AND s.idx = c.sentence_index "
+            "JOIN articles a ON a.id = s.article_id "
+            "LEFT JOIN ref r ON r.article_id = s.article_id AND r.sentence_index = s.idx ORDER BY s.article_id, s.idx",
+            [day.isoformat(), list(article_ids), day, list(article_ids), lead]).fetchall()
+        return [(r[0], int(r[1]), r[2], bool(r[3]), r[4]) for r in rows]
+
+    def fused_on_day(self, article_ids: Sequence[str], day: date) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT id FROM fused_events WHERE listed AND day = ? AND list_has_any(article_ids, ?) "
+            "ORDER BY num_sources DESC, id", [day, list(article_ids)]).fetchall()]
+
+    def fused_days(self, article_ids: Sequence[str]) -> list[tuple[date, int]]:
+        """Days of fused events (day precision) over these articles, with the articles reporting them."""
+        return [(r[0], int(r[1])) for r in self.con.execute(
+            "SELECT day, sum(num_articles) FROM fused_events WHERE listed AND length(date) = 10 "
+            "AND list_has_any(article_ids, ?) GROUP BY 1", [list(article_ids)]).fetchall()]
