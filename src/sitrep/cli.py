@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -331,6 +332,10 @@ OutletFilt = Annotated[Optional[str], typer.Option("--outlet", help="Only events
 ConfFilt = Annotated[Optional[float], typer.Option("--min-confidence", min=0.0, max=1.0, help="Lowest confidence.")]
 
 
+MentionsOpt = Annotated[bool, typer.Option("--mentions", help="The coded mentions of single articles, not the "
+                                           "events fused across sources.")]
+
+
 def _event_filter(actor: str | None, recipient: str | None, type_: str | None, country: str | None,
                   since: str | None, until: str | None, outlet: str | None, min_confidence: float | None) -> EventFilter:
     if type_ is not None and type_.upper() not in PLOVER_TYPES:
@@ -359,20 +364,23 @@ def events_list(
     since: SinceFilt = None, until: UntilFilt = None, outlet: OutletFilt = None, min_confidence: ConfFilt = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
+    mentions: MentionsOpt = False,
+    reported: Annotated[bool, typer.Option("--most-reported", help="Most sources first, not by date.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List coded events by date: who did what to whom, when and where, with the confidence and the sentence."""
+    """List events by date: who did what to whom, when and where, with how many sources report it. Each event
+    fuses the mentions of one real-world event across articles; `--mentions` lists the mentions themselves."""
     if ctx.invoked_subcommand is not None:
         return
     f = _event_filter(actor, recipient, type_, country, since, until, outlet, min_confidence)
     with _open(db, read_only=True) as s:
-        items, total = s.events(f, limit, offset)
+        items, total = s.events(f, limit, offset, mentions=mentions, order="reported" if reported else "date")
     if as_json:
         _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
         return
     table = Table(title=f"{len(items)} of {total} event(s) (`sitrep events show ID` for the evidence)",
                   title_justify="left")
-    for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "trigger"):
+    for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "src", "trigger"):
         table.add_column(col, overflow="fold")
     for e in items:
         kind = e["event"] + (f"/{e['mode']}" if e.get("mode") else "")
@@ -383,7 +391,8 @@ def events_list(
         ev = e["evidence"][0]
         table.add_row(e["id"][:10], e["date"] or "-", kind, ", ".join(p["code"] or "?" for p in e["actor"]),
                       ", ".join(p["code"] or "?" for p in e["recipient"]) or "-",
-                      (e.get("location") or {}).get("name") or "-", f"{e['confidence']:.2f}", ev.get("trigger_text") or "")
+                      (e.get("location") or {}).get("name") or "-", f"{e['confidence']:.2f}",
+                      str(e["num_sources"]) + ("!" if e.get("conflicts") else ""), ev.get("trigger_text") or "")
     out.print(table)
 
 
@@ -410,11 +419,22 @@ def events_show(
              ("date", f"{e['date']} ({e.get('date_precision')}, from {e.get('date_source')})"),
              ("places", "; ".join(p["name"] for p in e.get("locations") or []) or "-"),
              ("counts", "; ".join(q["text"] for q in (e.get("attributes") or {}).get("quantities") or []) or "-"),
+             ("reported", f"{e['num_mentions']} mention(s) in {e['num_articles']} article(s) from {e['num_sources']} "
+                          f"source(s); first {e.get('first_reported') or 'undated'}"),
+             ("story", e.get("story_id") or "-"),
              ("confidence", str(e["confidence"])), ("pipeline", e.get("pipeline_version") or "-")]
     for k, v in lines:
         out.print(f"[bold]{k}:[/] {v}", highlight=False)
+    for c in e.get("conflicts") or []:
+        vals = "; ".join(f"{v['value']} ({', '.join(d[:10] for d in v['doc_ids'])})" for v in c["values"])
+        out.print(f"[bold red]sources disagree on {c['field']}:[/] {vals}; chosen {c.get('chosen')} "
+                  f"({c.get('chosen_by')})", highlight=False)
+    why = {m["mention"]: m["reason"] for m in (e.get("explain") or {}).get("members", [])} \
+        if (e.get("explain") or {}).get("rule") == "fusion" else {}
     for ev in e["evidence"]:
-        out.print(f"\n[bold]evidence[/] {ev['doc_id']} ({ev.get('outlet') or ev['source']}, {ev.get('published') or 'undated'}),"
+        if ev.get("mention_id") in why:
+            out.print(f"\n[bold]mention[/] {ev['mention_id']}: {why[ev['mention_id']]}", highlight=False)
+        out.print(f"{'' if ev.get('mention_id') in why else chr(10)}[bold]evidence[/] {ev['doc_id']} ({ev.get('outlet') or ev['source']}, {ev.get('published') or 'undated'}),"
                   f" chars {ev['start']}-{ev['end']}:", highlight=False)
         t0, t1 = (ev.get("trigger") or [ev["start"], ev["start"]])
         sent = ev["sentence"]
@@ -429,15 +449,16 @@ def export_events(
     output: OutputOpt = None, db: DbOpt = None,
     actor: ActorFilt = None, recipient: RecipFilt = None, type_: TypeFilt = None, country: CountryFilt = None,
     since: SinceFilt = None, until: UntilFilt = None, outlet: OutletFilt = None, min_confidence: ConfFilt = None,
+    mentions: MentionsOpt = False,
 ) -> None:
-    """Export events: JSONL (event.schema.json records), CSV or Parquet (flat rows), or GDELT 2.0 event TSV."""
+    """Export events (fused across sources; `--mentions` for the per-article mentions): JSONL (event.schema.json records), CSV or Parquet (flat rows), or GDELT 2.0 event TSV."""
     if fmt not in EVENT_EXPORT_FORMATS:
         raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(EVENT_EXPORT_FORMATS)}", param_hint="--format")
     if fmt == "parquet" and not output:
         raise typer.BadParameter("Parquet export needs an output file", param_hint="--output")
     f = _event_filter(actor, recipient, type_, country, since, until, outlet, min_confidence)
     with _open(db, read_only=True) as s:
-        n = s.export_events(fmt, output if output else sys.stdout, f)
+        n = s.export_events(fmt, output if output else sys.stdout, f, mentions=mentions)
     if output:
         err.print(f"wrote {n} event(s) to {output}", highlight=False)
 
@@ -525,6 +546,176 @@ def recode(
                   f"in {report.seconds:.1f}s" + (f", {len(report.failed)} failed" if report.failed else ""),
                   highlight=False)
     raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
+def refuse(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Fuse every coded mention again and bring stories up to date (after the fusion rules changed; ingest,
+    recode and delete keep fusion current by themselves)."""
+    with _open(db, read_only=False) as s:
+        report = s.refresh(refuse=True)
+    if as_json:
+        _print_json(report)
+    else:
+        out.print(f"fused {report['fusion']['mentions']} mention(s) of {report['fusion']['articles']} article(s) in "
+                  f"{report['fusion']['seconds']:.1f}s; stories: {report['stories']['articles']} new article(s)",
+                  highlight=False)
+
+
+# -- stories, timelines, briefs ------------------------------------------------------------------------------
+stories_app = typer.Typer(help="Stories: articles about one developing situation. List them or `stories show ID`.",
+                          invoke_without_command=True)
+app.add_typer(stories_app, name="stories")
+StoryOpt = Annotated[Optional[str], typer.Option("--story", help="A story id (or unique prefix).")]
+QueryOpt = Annotated[Optional[str], typer.Option("--query", help="Full-text query over the articles.")]
+SelActorOpt = Annotated[Optional[str], typer.Option("--actor", help="Actor name, code or code prefix.")]
+DaySince = Annotated[Optional[str], typer.Option("--since", help="On or after (YYYY-MM-DD).")]
+DayUntil = Annotated[Optional[str], typer.Option("--until", help="On or before (YYYY-MM-DD).")]
+
+
+@stories_app.callback()
+def stories_list(ctx: typer.Context, db: DbOpt = None, since: DaySince = None, until: DayUntil = None,
+                 actor: SelActorOpt = None, query: QueryOpt = None,
+                 limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+                 offset: Annotated[int, typer.Option(min=0)] = 0, as_json: JsonOpt = False) -> None:
+    """List stories (most articles first) with their date span, key actors and number of events."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _open(db, read_only=True) as s:
+        items, total = s.stories(since=_date(since, "--since"), until=_date(until, "--until"), actor=actor,
+                                 query=query, limit=limit, offset=offset)
+    if as_json:
+        _print_json({"items": items, "total": total, "limit": limit, "offset": offset})
+        return
+    table = Table(title=f"{len(items)} of {total} stor(ies) (`sitrep stories show ID`)", title_justify="left")
+    for col in ("id", "from", "to", "articles", "events", "title", "key actors"):
+        table.add_column(col, overflow="fold")
+    for r in items:
+        table.add_row(r["id"][:10], r["first_day"] or "-", r["last_day"] or "-", str(r["num_articles"]),
+                      str(r["num_events"]), r["title"][:80], ", ".join(a["code"] for a in r["actors"][:5]))
+    out.print(table)
+
+
+@stories_app.command("show")
+def stories_show(story_id: Annotated[str, typer.Argument(metavar="ID")], db: DbOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """One story: title, span, key actors and places, its articles and its most reported events."""
+    with _open(db, read_only=True) as s:
+        try:
+            r = s.story(story_id)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+        events = [s.event(i) for i in r["top_events"]]
+        arts = {a["id"]: a for a in s.store.articles_by_ids(r["articles"])}
+    if as_json:
+        _print_json(r | {"events": events})
+        return
+    out.print(f"[bold]{r['title']}[/] ({r['id']})", highlight=False)
+    out.print(f"{r['first_day'] or 'undated'} to {r['last_day'] or 'undated'}; {r['num_articles']} article(s), "
+              f"{r['num_events']} event(s)", highlight=False)
+    out.print("key actors: " + ", ".join(f"{a['name']} ({a['code']})" for a in r["actors"]), highlight=False)
+    out.print("places: " + ", ".join(p["name"] for p in r["places"]), highlight=False)
+    out.print("\n[bold]articles[/]")
+    for aid in r["articles"]:
+        a = arts.get(aid, {})
+        out.print(f"  {aid}  {a.get('published') or 'undated'}  {(a.get('title') or '')[:90]}", highlight=False)
+    out.print("\n[bold]most reported events[/]")
+    for e in events:
+        out.print(f"  {e['id']}  {e.get('date') or '-'}  {e['event']}  {_parties(e['actor'])} -> "
+                  f"{_parties(e['recipient'])}  ({e['num_sources']} source(s))", highlight=False)
+
+
+@export_app.command("stories")
+def export_stories(fmt: FormatOpt = "jsonl", output: OutputOpt = None, db: DbOpt = None) -> None:
+    """Export every story (id, title, span, counts, key actors and places, articles, top events)."""
+    _export("stories", fmt, output, db)
+
+
+def _timeline(db: str | None, story: str | None, actor: str | None, query: str | None, since: str | None,
+              until: str | None, max_dates: int, per_date: int) -> list[dict[str, Any]]:
+    with _open(db, read_only=True) as s:
+        try:
+            return s.timeline(story=story, actor=actor, query=query, since=_date(since, "--since"),
+                              until=_date(until, "--until"), max_dates=max_dates, per_date=per_date)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+
+
+MaxDates = Annotated[int, typer.Option("--max-dates", min=1, max=1000, help="How many dates at most.")]
+PerDate = Annotated[int, typer.Option("--per-date", min=1, max=20, help="Sentences per date, at most.")]
+
+
+def _timeline_json(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"date": t["date"], "summary": t["summary"], "events": t["events"], "sources": t["sources"]}
+            for t in items]
+
+
+@app.command()
+def timeline(db: DbOpt = None, story: StoryOpt = None, actor: SelActorOpt = None, query: QueryOpt = None,
+             since: DaySince = None, until: DayUntil = None, max_dates: MaxDates = 10, per_date: PerDate = 2,
+             fmt: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text") -> None:
+    """The dates that matter most for a story, an actor or a query, each with a short summary citing its
+    articles (ranked by how many sentences refer to the date, articles published on it and events on it)."""
+    if fmt not in ("text", "md", "json"):
+        raise typer.BadParameter(f"{fmt!r}; choose one of text, md, json", param_hint="--format")
+    items = _timeline(db, story, actor, query, since, until, max_dates, per_date)
+    if fmt == "json":
+        _print_json(_timeline_json(items))
+        return
+    if not items:
+        err.print("no dated articles match this selection", highlight=False)
+        return
+    for t in items:
+        cites = " ".join(f"[{a[:10]}]" for a in t["sources"])
+        if fmt == "md":
+            print(f"**{t['date']}**: {' '.join(t['summary'])} {cites}\n")
+        else:
+            out.print(f"[bold]{t['date']}[/]  {cites}", highlight=False)
+            for line in t["summary"]:
+                out.print(f"  - {line}", highlight=False, markup=False)
+
+
+@export_app.command("timeline")
+def export_timeline(output: Annotated[str, typer.Option("--output", "-o", help="JSON file to write.")],
+                    db: DbOpt = None, story: StoryOpt = None, actor: SelActorOpt = None, query: QueryOpt = None,
+                    since: DaySince = None, until: DayUntil = None, max_dates: MaxDates = 10,
+                    per_date: PerDate = 2) -> None:
+    """Write a timeline as one JSON array (the shape of `sitrep timeline --format json`)."""
+    items = _timeline_json(_timeline(db, story, actor, query, since, until, max_dates, per_date))
+    with open(output, "w", encoding="utf-8") as fh:
+        json.dump(items, fh, ensure_ascii=False, indent=1)
+    err.print(f"wrote {len(items)} date(s) to {output}", highlight=False)
+
+
+@app.command()
+def brief(db: DbOpt = None, story: StoryOpt = None, actor: SelActorOpt = None, query: QueryOpt = None,
+          since: DaySince = None, until: DayUntil = None, max_dates: MaxDates = 8,
+          output: Annotated[Optional[str], typer.Option("--output", "-o", help="FILE.md or FILE.html (Markdown "
+                                                        "on stdout if omitted; FILE.md gets FILE.svg beside it).")]
+          = None) -> None:
+    """A situation report: lead, timeline, key actors and how their stance moved, a map, conflicting reports,
+    and every statement numbered to its sources."""
+    from .report.brief import render_html, render_markdown
+    if output and not output.endswith((".md", ".html", ".htm")):
+        raise typer.BadParameter("the brief is written as .md or .html", param_hint="--output")
+    with _open(db, read_only=True) as s:
+        try:
+            b = s.brief(story=story, actor=actor, query=query, since=_date(since, "--since"),
+                        until=_date(until, "--until"), max_dates=max_dates)
+        except StoreError as exc:
+            raise Failure(str(exc)) from exc
+    if output and output.endswith((".html", ".htm")):
+        Path(output).write_text(render_html(b), encoding="utf-8")
+    elif output:
+        svg = str(Path(output).with_suffix(".svg")) if b["map_svg"] else None
+        if svg:
+            Path(svg).write_text(b["map_svg"], encoding="utf-8")
+        Path(output).write_text(render_markdown(b, Path(svg).name if svg else None), encoding="utf-8")
+    else:
+        sys.stdout.write(render_markdown(b))
+    if output:
+        err.print(f"wrote the brief ({b['events']} event(s), {len(b['sources'])} source(s)) to {output}",
+                  highlight=False)
 
 
 def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | None, places: list[str] | None,

@@ -197,6 +197,12 @@ class Sitrep:
         return build_timeline(self.store, self._embed, story=story, actor=actor, query=query, since=since,
                               until=until, max_dates=max_dates, per_date=per_date)
 
+    def brief(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
+              since: date | None = None, until: date | None = None, max_dates: int = 8) -> dict[str, Any]:
+        """A situation report as data; `sitrep.report.brief.render_markdown` / `render_html` print it."""
+        from .report.brief import build_brief
+        return build_brief(self, story=story, actor=actor, query=query, since=since, until=until, max_dates=max_dates)
+
     def _embed(self, texts: list[str]) -> Any:
         if self._embedder is None:
             from .fuse.stories import Embedder

@@ -272,10 +272,13 @@ def _quantity_label(q: dict[str, Any]) -> str:
     v = q.get("value")
     num = (str(int(v)) if isinstance(v, (int, float)) and v == int(v) else str(v)) if v is not None else q["text"]
     bound = q.get("bound")
+    if bound and not any(ch.isdigit() for ch in q.get("text", "")) and q.get("text", "").lower().split()[0] in (
+            "dozens", "hundreds", "thousands", "scores", "several", "many", "tens", "millions"):
+        return q["text"].lower()  # "dozens of missiles" is itself the report
     if bound == "min":
-        return f"more than {num}" if not q.get("text", "").lower().endswith(("s", "s of")) else q["text"].lower()
+        return f"at least {num}"
     if bound == "max":
-        return f"fewer than {num}"
+        return f"at most {num}"
     if bound == "approx" or q.get("approx"):
         return f"about {num}"
     return num

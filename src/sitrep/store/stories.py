@@ -214,3 +214,9 @@ class StoryQueries:
         return [(r[0], int(r[1])) for r in self.con.execute(
             "SELECT day, sum(num_articles) FROM fused_events WHERE listed AND length(date) = 10 "
             "AND list_has_any(article_ids, ?) GROUP BY 1", [list(article_ids)]).fetchall()]
+
+    def articles_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        cur = self.con.execute("SELECT id, title, outlet, published, source, url FROM articles "
+                               "WHERE list_contains(?, id) ORDER BY id", [list(ids)])
+        names = [d[0] for d in cur.description]
+        return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in zip(names, r)} for r in cur.fetchall()]
