@@ -20,18 +20,23 @@ demo: $(STAMP)
 	$(VENV)/bin/sitrep stats --db $(DB)
 	$(VENV)/bin/sitrep articles --db $(DB) --limit 10
 	$(VENV)/bin/sitrep entities --db $(DB) --top 15
-	$(VENV)/bin/sitrep events --db $(DB) --limit 15
+	$(VENV)/bin/sitrep events --db $(DB) --limit 15 --most-reported
+	$(VENV)/bin/sitrep stories --db $(DB) --limit 10
+	$(VENV)/bin/sitrep timeline --db $(DB) --max-dates 6 --per-date 1
+	$(VENV)/bin/sitrep brief --db $(DB) -o brief.html
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'
 	$(PY) bench/extraction.py
 	$(PY) bench/ingest.py
 	$(PY) bench/nlp.py --workers 1
 	$(PY) bench/nlp.py --workers 2
 	$(PY) bench/entities.py
 	$(PY) bench/accuracy.py --workers 2
+	$(PY) bench/timelines.py
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB).wal build src/*.egg-info
+	rm -rf $(VENV) $(DB) $(DB).wal brief.html build src/*.egg-info
