@@ -176,9 +176,12 @@ def test_seed_soleimani_killing_is_one_event_from_four_articles(fused: list[dict
     assert all(m["reason"] for m in e["explain"]["members"])
 
 
-def test_seed_nato_withdrawal_has_two_sources(fused: list[dict]) -> None:
-    nato = [e for e in fused if e["event"] in ("RETREAT", "CONCEDE") and any(p["code"] == "NATO" for p in e["actor"])]
-    assert max(e["num_sources"] for e in nato) == 2
+@pytest.mark.parametrize("code", ["NATO", "DEU"])
+def test_seed_partial_withdrawals_have_two_sources_each(fused: list[dict], code: str) -> None:
+    out = [e for e in fused if e["event"] in ("RETREAT", "CONCEDE") and any(p["code"] == code for p in e["actor"])]
+    best = max(out, key=lambda e: e["num_sources"])
+    assert best["num_sources"] == 2 and not best["negated"]
+    assert best["date"] == "2020-01-07"  # from the dated report; the other article has no date
 
 
 def test_fused_exports_validate(seeds_db: Path, fused: list[dict]) -> None:

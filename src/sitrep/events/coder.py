@@ -358,6 +358,17 @@ class EventCoder:
                         if found:
                             return found, "inherited (subject of governing verb)"
             tok = head
+        if not passive and not any(c.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") for c in verb.children):
+            # parser repair: "If France has ..., the Canadians and the Germans announced ...": the subject hung
+            # onto the clause before the comma; take the actors between that comma and the verb
+            start = verb.i
+            while start > verb.sent.start and verb.doc[start - 1].text not in (",", ";", ":") \
+                    and verb.doc[start - 1].pos_ not in ("VERB", "AUX"):
+                start -= 1
+            if start > verb.sent.start and start < verb.i:
+                found = [m for t in verb.doc[start:verb.i] if (m := ctx.actor_at(t)) is not None]
+                if found:
+                    return _unique(found), "subject before the verb (parser repair)"
         return [], ""
 
     def _recipients(self, ctx: "_DocContext", verb: Any, tinfo: TypeInfo,

@@ -94,8 +94,8 @@ class StoryBuilder:
             with st.transaction():
                 texts = [(t or "") + "\n" + (x or "")[: self.rules.lead_chars] for _, t, x, _ in pending]
                 vecs = self.embedder.embed(texts)
-                for (aid, _, _, day), v in zip(pending, vecs):
-                    st.put_article_vector(aid, day, v.tolist(), sorted(st.article_keys(aid)))
+                st.put_article_vectors([p[0] for p in pending], [p[3] for p in pending], vecs,
+                                       [sorted(st.article_keys(p[0])) for p in pending])
                 changed |= self._link([p[0] for p in pending])
             added += len(pending)
         if changed:
@@ -110,18 +110,15 @@ class StoryBuilder:
         st = self.store
         changed: set[str] = set()
         for aid in ids:
-            vec, day, keys = st.article_vector(aid)
-            v = np.asarray(vec, dtype=np.float32)
-            cands = st.story_candidates(aid, day, self.rules.window_days)
+            v, day, keys = st.article_vector(aid)
+            cands, mat = st.story_candidates(aid, day, self.rules.window_days)
             groups: dict[str, list[str]] = {}
             reasons: list[str] = []
-            if cands:
-                mat = np.asarray([c[1] for c in cands], dtype=np.float32)
-                for row, (cid, _vec, cday, ckeys, csid) in enumerate(cands):
-                    why = linked(v, day, set(keys), mat[row], cday, set(ckeys), self.rules)
-                    if why and csid is not None:
-                        groups.setdefault(csid, []).append(cid)
-                        reasons.append(f"{why} (with {cid})")
+            for row, (cid, cday, ckeys, csid) in enumerate(cands):
+                why = linked(v, day, set(keys), mat[row], cday, set(ckeys), self.rules)
+                if why and csid is not None:
+                    groups.setdefault(csid, []).append(cid)
+                    reasons.append(f"{why} (with {cid})")
             members = [aid]
             for sid in sorted(groups):
                 members += st.story_article_ids(sid)
@@ -136,10 +133,9 @@ class StoryBuilder:
     def _describe(self, sid: str) -> None:
         """Title, date span, key actors and places of one story, from its articles and fused events."""
         st = self.store
-        arts = st.story_articles(sid)
+        arts, vecs = st.story_articles(sid)
         if not arts:
             return
-        vecs = np.asarray([a["vector"] for a in arts], dtype=np.float32)
         centre = vecs.mean(axis=0)
         central = arts[int(np.argmax(vecs @ centre))]
         days = [a["published"] for a in arts if a["published"]]

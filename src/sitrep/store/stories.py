@@ -7,6 +7,20 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
+
+def _rows_and_matrix(tbl: Any) -> tuple[list[tuple[str, date | None, list[str], str | None]], Any]:
+    n = tbl.num_rows
+    if not n:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vec = tbl.column("vector").combine_chunks()
+    mat = np.asarray(vec.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n, -1)
+    rows = list(zip(tbl.column("article_id").to_pylist(), tbl.column("day").to_pylist(), tbl.column("keys").to_pylist(),
+                    tbl.column("story_id").to_pylist()))
+    return rows, mat
+
 
 class StoryQueries:
     con: Any
@@ -25,26 +39,38 @@ class StoryQueries:
             "SELECT DISTINCT coalesce(actor_id, place_id) FROM mentions WHERE article_id = ? "
             "AND kind IN ('actor', 'place') AND coalesce(actor_id, place_id) IS NOT NULL", [article_id]).fetchall()}
 
-    def put_article_vector(self, article_id: str, day: date | None, vector: list[float], keys: list[str]) -> None:
-        self.con.execute("INSERT OR REPLACE INTO article_vectors VALUES (?, ?, ?, ?)", [article_id, day, vector, keys])
+    def put_article_vectors(self, ids: Sequence[str], days: Sequence[date | None], vectors: Any,
+                            keys: Sequence[list[str]]) -> None:
+        """Store article vectors (a float32 matrix, one row an article), through Arrow: DuckDB's parameter
+        binding costs a module lookup per list element."""
+        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
+        vec_tbl = pa.table({"article_id": pa.array(list(ids), pa.string()),  # noqa: F841
+                            "day": pa.array(list(days), pa.date32()),
+                            "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]).cast(
+                                pa.list_(pa.float32())),
+                            "keys": pa.array([list(k) for k in keys], pa.list_(pa.string()))})
+        self.con.execute("INSERT OR REPLACE INTO article_vectors SELECT article_id, day, vector, keys FROM vec_tbl")
 
-    def article_vector(self, article_id: str) -> tuple[list[float], date | None, list[str]]:
-        row = self.con.execute("SELECT vector, day, keys FROM article_vectors WHERE article_id = ?",
-                               [article_id]).fetchone()
-        return row[0], row[1], row[2]
+    def article_vector(self, article_id: str) -> tuple[Any, date | None, list[str]]:
+        tbl = self.con.execute("SELECT article_id, vector, day, keys, NULL AS story_id FROM article_vectors "
+                               "WHERE article_id = ?", [article_id]).to_arrow_table()
+        rows, mat = _rows_and_matrix(tbl)
+        return mat[0], rows[0][1], rows[0][2]
 
     def story_candidates(self, article_id: str, day: date | None, window: int
-                         ) -> list[tuple[str, list[float], date | None, list[str], str | None]]:
-        """Articles that could share a story with this one: published within the window (any, when undated)."""
+                         ) -> tuple[list[tuple[str, date | None, list[str], str | None]], Any]:
+        """Articles that could share a story with this one, published within the window (any, when undated):
+        (id, day, keys, story) rows and their vectors as a float32 matrix."""
         if day is None:
             where, params = "TRUE", []
         else:
             where, params = "(v.day IS NULL OR v.day BETWEEN ? AND ?)", [day - timedelta(days=window),
                                                                         day + timedelta(days=window)]
-        return self.con.execute(
+        tbl = self.con.execute(
             "SELECT v.article_id, v.vector, v.day, v.keys, m.story_id FROM article_vectors v "
             f"LEFT JOIN story_members m ON m.article_id = v.article_id WHERE v.article_id <> ? AND {where} "
-            "ORDER BY v.article_id", [article_id, *params]).fetchall()
+            "ORDER BY v.article_id", [article_id, *params]).to_arrow_table()
+        return _rows_and_matrix(tbl)
 
     def story_article_ids(self, story_id: str) -> list[str]:
         return [r[0] for r in self.con.execute(
@@ -76,13 +102,19 @@ class StoryQueries:
         self.con.execute("DELETE FROM article_vectors WHERE article_id NOT IN (SELECT id FROM articles)")
         return ids
 
-    def story_articles(self, story_id: str) -> list[dict[str, Any]]:
+    def story_articles(self, story_id: str) -> tuple[list[dict[str, Any]], Any]:
+        """A story's articles (id, title, start of text, published, outlet) and their vectors as a matrix."""
         cur = self.con.execute(
-            "SELECT a.id, a.title, left(a.text, 300) AS text, a.published, a.outlet, v.vector FROM story_members m "
+            "SELECT a.id, a.title, left(a.text, 300) AS text, a.published, a.outlet FROM story_members m "
             "JOIN articles a ON a.id = m.article_id JOIN article_vectors v ON v.article_id = a.id "
             "WHERE m.story_id = ? ORDER BY a.id", [story_id])
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        arts = [dict(zip(names, r)) for r in cur.fetchall()]
+        tbl = self.con.execute(
+            "SELECT v.article_id, v.vector, v.day, v.keys, NULL AS story_id FROM story_members m "
+            "JOIN article_vectors v ON v.article_id = m.article_id WHERE m.story_id = ? ORDER BY v.article_id",
+            [story_id]).to_arrow_table()
+        return arts, _rows_and_matrix(tbl)[1]
 
     def story_entities(self, article_ids: Sequence[str]) -> list[dict[str, Any]]:
         cur = self.con.execute(
