@@ -245,7 +245,7 @@ def main() -> int:
     ap.add_argument("--query", choices=("keywords", "none"), default="none",
                     help="sitrep's query (default none: the keywords of these folders are mostly topic codes "
                          "such as 'bpoil' that no article contains)")
-    ap.add_argument("--rouge", choices=("reimpl", "perl"), default="reimpl")
+    ap.add_argument("--rouge", choices=("reimpl", "perl"), default="reimpl", help="ROUGE implementation (above)")
     ap.add_argument("--workers", type=int, default=2, help="`sitrep ingest --workers`")
     ap.add_argument("--rebuild", action="store_true", help="re-ingest even where a store exists")
     ap.add_argument("--json", type=Path, help="also write per-timeline results here")

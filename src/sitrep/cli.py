@@ -381,7 +381,7 @@ def events_list(
     table = Table(title=f"{len(items)} of {total} event(s) (`sitrep events show ID` for the evidence)",
                   title_justify="left")
     for col in ("id", "date", "event", "actor", "recipient", "where", "conf", "src", "trigger"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("date", "event"))
     for e in items:
         kind = e["event"] + (f"/{e['mode']}" if e.get("mode") else "")
         if e["negated"]:
