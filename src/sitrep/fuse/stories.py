@@ -100,8 +100,9 @@ class StoryBuilder:
             added += len(pending)
         if changed:
             with st.transaction():
-                for sid in sorted(changed):
-                    self._describe(sid)
+                for chunk in _chunks(sorted(changed), batch):
+                    material = st.story_material(chunk)
+                    st.put_stories([rec for sid in chunk if (rec := describe(sid, material[sid])) is not None])
         return {"articles": added, "stories_changed": len(changed), "rebuilt": len(broken),
                 "seconds": round(time.perf_counter() - t0, 3)}
 
@@ -130,31 +131,30 @@ class StoryBuilder:
             changed.add(new)
         return changed
 
-    def _describe(self, sid: str) -> None:
-        """Title, date span, key actors and places of one story, from its articles and fused events."""
-        st = self.store
-        arts, vecs = st.story_articles(sid)
-        if not arts:
-            return
-        centre = vecs.mean(axis=0)
-        central = arts[int(np.argmax(vecs @ centre))]
-        days = [a["published"] for a in arts if a["published"]]
-        actors, places = Counter(), Counter()
-        for row in st.story_entities([a["id"] for a in arts]):
-            (actors if row["kind"] == "actor" else places)[(row["code"] or row["name"], row["name"])] += row["n"]
-        events = st.fused_for_articles([a["id"] for a in arts])
-        record = {
-            "id": sid, "title": central["title"] or central["text"][:80], "num_articles": len(arts),
-            "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
-            "actors": [{"code": k[0], "name": k[1], "mentions": n} for k, n in actors.most_common(8)],
-            "places": [{"name": k[1], "mentions": n} for k, n in places.most_common(8)],
-            "num_events": len(events),
-            "top_events": [e["id"] for e in sorted(events, key=lambda e: (-e["num_sources"], -e["num_mentions"],
-                                                                          e["id"]))[:10]],
-            "articles": [a["id"] for a in sorted(arts, key=lambda a: (a["published"] or date.max, a["id"]))],
-            "outlets": sorted({a["outlet"] for a in arts if a["outlet"]}),
-        }
-        st.put_story(record)
+
+def describe(sid: str, m: dict[str, Any]) -> dict[str, Any] | None:
+    """Title, date span, key actors and places, and top events of one story, from `Store.story_material`."""
+    arts, vecs = m["articles"], m["vectors"]
+    if not arts:
+        return None
+    central = arts[int(np.argmax(vecs @ vecs.mean(axis=0)))] if len(vecs) == len(arts) else arts[0]
+    days = [a["published"] for a in arts if a["published"]]
+    actors: Counter[tuple[str, str]] = Counter()
+    places: Counter[tuple[str, str]] = Counter()
+    for row in m["entities"]:
+        (actors if row["kind"] == "actor" else places)[(row["code"] or row["name"], row["name"])] += row["n"]
+    events = m["events"]
+    return {
+        "id": sid, "title": central["title"] or central["text"][:80], "num_articles": len(arts),
+        "first_day": min(days).isoformat() if days else None, "last_day": max(days).isoformat() if days else None,
+        "actors": [{"code": k[0], "name": k[1], "mentions": n} for k, n in actors.most_common(8)],
+        "places": [{"name": k[1], "mentions": n} for k, n in places.most_common(8)],
+        "num_events": len(events),
+        "top_events": [e["id"] for e in sorted(events, key=lambda e: (-e["num_sources"], -e["num_mentions"],
+                                                                      e["id"]))[:10]],
+        "articles": [a["id"] for a in sorted(arts, key=lambda a: (a["published"] or date.max, a["id"]))],
+        "outlets": sorted({a["outlet"] for a in arts if a["outlet"]}),
+    }
 
 
 def _chunks(xs: list[str], n: int) -> list[list[str]]:

@@ -11,6 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 
+def _d(v: Any) -> date | None:
+    return date.fromisoformat(v) if isinstance(v, str) else v
+
+
 def _rows_and_matrix(tbl: Any) -> tuple[list[tuple[str, date | None, list[str], str | None]], Any]:
     n = tbl.num_rows
     if not n:
@@ -102,34 +106,58 @@ class StoryQueries:
         self.con.execute("DELETE FROM article_vectors WHERE article_id NOT IN (SELECT id FROM articles)")
         return ids
 
-    def story_articles(self, story_id: str) -> tuple[list[dict[str, Any]], Any]:
-        """A story's articles (id, title, start of text, published, outlet) and their vectors as a matrix."""
+    def story_material(self, story_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What describing these stories needs, in four queries: per story its articles (id, title, start of text,
+        published, outlet), their vectors (a matrix, rows in article order), actor and place mention counts, and
+        its fused events (id, sources, mentions)."""
+        ids = list(story_ids)
+        out: dict[str, dict[str, Any]] = {sid: {"articles": [], "entities": [], "events": []} for sid in ids}
         cur = self.con.execute(
-            "SELECT a.id, a.title, left(a.text, 300) AS text, a.published, a.outlet FROM story_members m "
+            "SELECT m.story_id, a.id, a.title, left(a.text, 300) AS text, a.published, a.outlet FROM story_members m "
             "JOIN articles a ON a.id = m.article_id JOIN article_vectors v ON v.article_id = a.id "
-            "WHERE m.story_id = ? ORDER BY a.id", [story_id])
-        names = [d[0] for d in cur.description]
-        arts = [dict(zip(names, r)) for r in cur.fetchall()]
+            "WHERE list_contains(?, m.story_id) ORDER BY m.story_id, a.id", [ids])
+        names = [d[0] for d in cur.description][1:]
+        for r in cur.fetchall():
+            out[r[0]]["articles"].append(dict(zip(names, r[1:])))
         tbl = self.con.execute(
-            "SELECT v.article_id, v.vector, v.day, v.keys, NULL AS story_id FROM story_members m "
-            "JOIN article_vectors v ON v.article_id = m.article_id WHERE m.story_id = ? ORDER BY v.article_id",
-            [story_id]).to_arrow_table()
-        return arts, _rows_and_matrix(tbl)[1]
-
-    def story_entities(self, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+            "SELECT v.article_id, v.vector, v.day, v.keys, m.story_id FROM story_members m "
+            "JOIN articles a ON a.id = m.article_id JOIN article_vectors v ON v.article_id = m.article_id "
+            "WHERE list_contains(?, m.story_id) ORDER BY m.story_id, v.article_id", [ids]).to_arrow_table()
+        rows, mat = _rows_and_matrix(tbl)
+        for sid in ids:
+            idx = [i for i, r in enumerate(rows) if r[3] == sid]
+            out[sid]["vectors"] = mat[idx] if idx else np.zeros((0, 0), dtype=np.float32)
         cur = self.con.execute(
-            "SELECT kind, code, name, count(*) AS n FROM mentions WHERE list_contains(?, article_id) "
-            "AND kind IN ('actor', 'place') AND name IS NOT NULL "
-            "AND (kind = 'place' OR country IS NOT NULL OR length(code) > 3) GROUP BY ALL ORDER BY n DESC, name",
-            [list(article_ids)])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+            "SELECT m.story_id, x.kind, x.code, x.name, count(*) AS n FROM mentions x "
+            "JOIN story_members m ON m.article_id = x.article_id WHERE list_contains(?, m.story_id) "
+            "AND x.kind IN ('actor', 'place') AND x.name IS NOT NULL "
+            "AND (x.kind = 'place' OR x.country IS NOT NULL OR length(x.code) > 3) GROUP BY ALL "
+            "ORDER BY m.story_id, n DESC, x.name", [ids])
+        for sid, kind, code, name, n in cur.fetchall():
+            out[sid]["entities"].append({"kind": kind, "code": code, "name": name, "n": n})
+        cur = self.con.execute(
+            "SELECT DISTINCT m.story_id, f.id, f.num_sources, f.num_mentions FROM (SELECT id, num_sources, "
+            "num_mentions, unnest(article_ids) AS aid FROM fused_events WHERE listed) f "
+            "JOIN story_members m ON m.article_id = f.aid WHERE list_contains(?, m.story_id) ORDER BY 1, 2", [ids])
+        for sid, eid, srcs, ments in cur.fetchall():
+            out[sid]["events"].append({"id": eid, "num_sources": srcs, "num_mentions": ments})
+        return out
 
-    def put_story(self, rec: dict[str, Any]) -> None:
-        actors = [a["code"].lower() for a in rec["actors"]] + [a["name"].lower() for a in rec["actors"]]
-        self.con.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         [rec["id"], rec["title"], rec["first_day"], rec["last_day"], rec["num_articles"],
-                          rec["num_events"], actors, json.dumps(rec, ensure_ascii=False)])
+    def put_stories(self, recs: Sequence[dict[str, Any]]) -> None:
+        if not recs:
+            return
+        story_tbl = pa.table({  # noqa: F841
+            "id": pa.array([r["id"] for r in recs], pa.string()),
+            "title": pa.array([r["title"] for r in recs], pa.string()),
+            "first_day": pa.array([_d(r["first_day"]) for r in recs], pa.date32()),
+            "last_day": pa.array([_d(r["last_day"]) for r in recs], pa.date32()),
+            "num_articles": pa.array([r["num_articles"] for r in recs], pa.int32()),
+            "num_events": pa.array([r["num_events"] for r in recs], pa.int32()),
+            "actors": pa.array([[a["code"].lower() for a in r["actors"]] + [a["name"].lower() for a in r["actors"]]
+                                for r in recs], pa.list_(pa.string())),
+            "record": pa.array([json.dumps(r, ensure_ascii=False) for r in recs], pa.string())})
+        self.con.execute("DELETE FROM stories WHERE id IN (SELECT id FROM story_tbl)")
+        self.con.execute("INSERT INTO stories SELECT * FROM story_tbl")
 
     # -- reading -------------------------------------------------------------------------------------
     def _story_where(self, since: date | None, until: date | None, actor: str | None,
