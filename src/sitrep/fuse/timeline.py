@@ -22,7 +22,7 @@ _WORDS = re.compile(r"\w+")
 class TimelineRules:
     ref_weight: float = 1.0  # per sentence that refers to the date
     ref_article_weight: float = 1.0  # per article that refers to it
-    pub_weight: float = 0.5  # per article published on it
+    pub_weight: float = 1.0  # per article published on it
     event_weight: float = 0.25  # per article reporting a fused event on it
     min_words: int = 6
     max_words: int = 60
