@@ -294,3 +294,26 @@ def test_cli_stories_timeline_brief_and_events_show(seeds_db: Path, tmp_path: Pa
     assert r.returncode == 2
     r = run_cli("stories", "show", "zzzz", "--db", db)
     assert r.returncode != 0 and "no story" in (r.stderr + r.stdout).decode()
+
+
+def test_recode_and_refuse_keep_the_same_events(seeds_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "recode.duckdb"
+    shutil.copy(seeds_db, db)
+
+    def members(s: Sitrep) -> list:
+        return s.store.con.execute("SELECT event_id, list(mention_id ORDER BY mention_id) FROM event_links "
+                                   "GROUP BY 1 ORDER BY 1").fetchall()
+
+    with Sitrep(db) as s:
+        before = members(s)
+        s.recode(LanguageConfig(workers=1))
+        assert members(s) == before
+        assert s.refresh(refuse=True)["fusion"]["mentions"] > 0
+        assert members(s) == before
+        # a mention whose record changed makes its block stale, and only that block is rebuilt
+        s.store.con.execute("UPDATE events SET record = json_merge_patch(record, '{\"confidence\": 0.31}') "
+                            "WHERE id = (SELECT min(mention_id) FROM event_links)")
+        report = s.refresh()["fusion"]
+        assert report["blocks_rebuilt"] == 1 and members(s) == before
