@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .ingest.sources import IngestConfig
@@ -427,13 +428,13 @@ def events_show(
         out.print(f"[bold]{k}:[/] {v}", highlight=False)
     for c in e.get("conflicts") or []:
         vals = "; ".join(f"{v['value']} ({', '.join(d[:10] for d in v['doc_ids'])})" for v in c["values"])
-        out.print(f"[bold red]sources disagree on {c['field']}:[/] {vals}; chosen {c.get('chosen')} "
-                  f"({c.get('chosen_by')})", highlight=False)
+        out.print(f"[bold red]sources disagree on {escape(c['field'])}:[/] {escape(vals)}; chosen "
+                  f"{escape(str(c.get('chosen')))} ({escape(str(c.get('chosen_by')))})", highlight=False)
     why = {m["mention"]: m["reason"] for m in (e.get("explain") or {}).get("members", [])} \
         if (e.get("explain") or {}).get("rule") == "fusion" else {}
     for ev in e["evidence"]:
         if ev.get("mention_id") in why:
-            out.print(f"\n[bold]mention[/] {ev['mention_id']}: {why[ev['mention_id']]}", highlight=False)
+            out.print(f"\n[bold]mention[/] {ev['mention_id']}: {escape(why[ev['mention_id']])}", highlight=False)
         out.print(f"{'' if ev.get('mention_id') in why else chr(10)}[bold]evidence[/] {ev['doc_id']} ({ev.get('outlet') or ev['source']}, {ev.get('published') or 'undated'}),"
                   f" chars {ev['start']}-{ev['end']}:", highlight=False)
         t0, t1 = (ev.get("trigger") or [ev["start"], ev["start"]])
@@ -610,19 +611,21 @@ def stories_show(story_id: Annotated[str, typer.Argument(metavar="ID")], db: DbO
     if as_json:
         _print_json(r | {"events": events})
         return
-    out.print(f"[bold]{r['title']}[/] ({r['id']})", highlight=False)
+    out.print(f"[bold]{escape(r['title'])}[/] ({r['id']})", highlight=False)
     out.print(f"{r['first_day'] or 'undated'} to {r['last_day'] or 'undated'}; {r['num_articles']} article(s), "
               f"{r['num_events']} event(s)", highlight=False)
-    out.print("key actors: " + ", ".join(f"{a['name']} ({a['code']})" for a in r["actors"]), highlight=False)
-    out.print("places: " + ", ".join(p["name"] for p in r["places"]), highlight=False)
+    out.print("key actors: " + ", ".join(f"{a['name']} ({a['code']})" for a in r["actors"]), highlight=False,
+              markup=False)
+    out.print("places: " + ", ".join(p["name"] for p in r["places"]), highlight=False, markup=False)
     out.print("\n[bold]articles[/]")
     for aid in r["articles"]:
         a = arts.get(aid, {})
-        out.print(f"  {aid}  {a.get('published') or 'undated'}  {(a.get('title') or '')[:90]}", highlight=False)
+        out.print(f"  {aid}  {a.get('published') or 'undated'}  {(a.get('title') or '')[:90]}", highlight=False,
+                  markup=False)
     out.print("\n[bold]most reported events[/]")
     for e in events:
         out.print(f"  {e['id']}  {e.get('date') or '-'}  {e['event']}  {_parties(e['actor'])} -> "
-                  f"{_parties(e['recipient'])}  ({e['num_sources']} source(s))", highlight=False)
+                  f"{_parties(e['recipient'])}  ({e['num_sources']} source(s))", highlight=False, markup=False)
 
 
 @export_app.command("stories")
@@ -670,7 +673,7 @@ def timeline(db: DbOpt = None, story: StoryOpt = None, actor: SelActorOpt = None
         if fmt == "md":
             print(f"**{t['date']}**: {' '.join(t['summary'])} {cites}\n")
         else:
-            out.print(f"[bold]{t['date']}[/]  {cites}", highlight=False)
+            out.print(f"[bold]{t['date']}[/]  {escape(cites)}", highlight=False)
             for line in t["summary"]:
                 out.print(f"  - {line}", highlight=False, markup=False)
 
