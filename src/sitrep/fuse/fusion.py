@@ -328,6 +328,8 @@ def _choose_quantity(reports: list[tuple[str, dict[str, Any]]], sources: dict[st
         return (len(agree), int(exact), len({sources[d] for d in by_label[lab]}), lab)
 
     best = max(by_label, key=score)
+    if len(all_docs) < 2:
+        return example[best], None
     s = score(best)
     rule = (f"the exact figure consistent with {s[0]} of {len(all_docs)} sources" if s[1]
             else f"reported by {s[0]} of {len(all_docs)} sources")
@@ -358,9 +360,9 @@ def _choose_date(members: list[Report], sources: dict[str, str]) -> tuple[Report
     chosen = max(values, key=score)
     pick = min((m for m in stated if m.record["date"] == chosen), key=lambda m: m.order)
     disagree = [v for v in values if not supports(v, chosen) and not supports(chosen, v)]
-    if not disagree:
-        return pick, None
     total = len({sources[d] for docs in values.values() for d in docs})
+    if not disagree or total < 2:  # one source contradicting itself is our reading, not a disagreement
+        return pick, None
     conflict = {"field": "date",
                 "values": [{"value": v, "doc_ids": sorted(docs)} for v, docs in sorted(values.items())],
                 "chosen": chosen, "chosen_by": f"reported by {score(chosen)[0]} of {total} sources that state a date"
@@ -379,9 +381,9 @@ def _vote(members: list[Report], key: Any, sources: dict[str, str], field_name: 
         return None, None
     sup = _support(values, sources)
     chosen = max(values, key=lambda v: (sup[v], str(v)))
-    if len(values) == 1:
-        return chosen, None
     total = len({sources[d] for docs in values.values() for d in docs})
+    if len(values) == 1 or total < 2:
+        return chosen, None
     return chosen, {"field": field_name,
                     "values": [{"value": v, "doc_ids": sorted(d)} for v, d in sorted(values.items(), key=str)],
                     "chosen": chosen, "chosen_by": f"reported by {sup[chosen]} of {total} sources"}
