@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/entities.py
 	$(PY) bench/accuracy.py --workers 2
 	$(PY) bench/timelines.py
+	$(PY) bench/fusion.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal brief.html build src/*.egg-info

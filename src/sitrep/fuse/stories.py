@@ -20,7 +20,8 @@ class StoryRules:
 
     similar: float = 0.62  # cosine of title-and-lead vectors that links two articles published close together
     similar_with_key: float = 0.5  # enough when they also share a named person or a specific place
-    undated_with_key: float = 0.55  # an undated article needs a shared person or place and this much
+    undated_with_key: float = 0.55  # an undated article needs a shared person or place and this much,
+    undated_similar: float = 0.75  # or content this close
     window_days: int = 7
     lead_chars: int = 1200
 
@@ -61,6 +62,8 @@ def linked(a_vec: np.ndarray, a_day: date | None, a_keys: set[str], b_vec: np.nd
         return None
     if cos >= rules.undated_with_key and shared:
         return f"undated; related content ({cos:.2f}) and shared {', '.join(sorted(shared)[:3])}"
+    if cos >= rules.undated_similar:
+        return f"undated; very similar content ({cos:.2f})"
     return None
 
 

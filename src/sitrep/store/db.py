@@ -371,6 +371,8 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         out["near_duplicate_index"] = self.index_bytes()
         out["language"] = self.language_stats()
         out["events"] = self.event_stats()
+        out["fused_events"] = self.fusion_stats()
+        out["stories"] = self.con.execute("SELECT count(*) FROM stories").fetchone()[0]
         out["schema_version"] = self.schema_version()
         out["runs"] = q("SELECT count(*) FROM runs").fetchone()[0]
         return out
