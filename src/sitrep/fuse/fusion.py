@@ -328,7 +328,7 @@ def _choose_quantity(reports: list[tuple[str, dict[str, Any]]], sources: dict[st
         return (len(agree), int(exact), len({sources[d] for d in by_label[lab]}), lab)
 
     best = max(by_label, key=score)
-    if len(all_docs) < 2:
+    if len(set().union(*by_label.values())) < 2:
         return example[best], None
     s = score(best)
     rule = (f"the exact figure consistent with {s[0]} of {len(all_docs)} sources" if s[1]
@@ -361,7 +361,7 @@ def _choose_date(members: list[Report], sources: dict[str, str]) -> tuple[Report
     pick = min((m for m in stated if m.record["date"] == chosen), key=lambda m: m.order)
     disagree = [v for v in values if not supports(v, chosen) and not supports(chosen, v)]
     total = len({sources[d] for docs in values.values() for d in docs})
-    if not disagree or total < 2:  # one source contradicting itself is our reading, not a disagreement
+    if not disagree or len(set().union(*values.values())) < 2:  # one article giving two dates is our reading
         return pick, None
     conflict = {"field": "date",
                 "values": [{"value": v, "doc_ids": sorted(docs)} for v, docs in sorted(values.items())],
@@ -382,7 +382,7 @@ def _vote(members: list[Report], key: Any, sources: dict[str, str], field_name: 
     sup = _support(values, sources)
     chosen = max(values, key=lambda v: (sup[v], str(v)))
     total = len({sources[d] for docs in values.values() for d in docs})
-    if len(values) == 1 or total < 2:
+    if len(values) == 1 or len(set().union(*values.values())) < 2:
         return chosen, None
     return chosen, {"field": field_name,
                     "values": [{"value": v, "doc_ids": sorted(d)} for v, d in sorted(values.items(), key=str)],

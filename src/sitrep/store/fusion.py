@@ -70,17 +70,22 @@ class FusionQueries:
     def fusion_candidate_blocks(self, keys: Iterable[dict[str, Any]], article_id: str) -> set[str]:
         """Blocks holding a fused mention that may report the same event as one of these mention keys (a superset:
         fusion applies the exact rules). Same type group, and: the same article, the same once-only identity, or
-        a shared actor with overlapping date windows (or no date)."""
-        out: set[str] = set()
-        for k in keys:
-            rows = self.con.execute(
-                "SELECT DISTINCT block FROM event_links WHERE type_group = ? AND (article_id = ? "
-                "OR (identity IS NOT NULL AND identity = ?) OR (list_has_any(actor_roots, ?) AND "
-                "(day_lo IS NULL OR ?::DATE IS NULL OR (day_lo <= ? AND day_hi >= ?))))",
-                [k["type_group"], article_id, k["identity"], k["actor_roots"], k["day_lo"], k["day_hi"],
-                 k["day_lo"]]).fetchall()
-            out.update(r[0] for r in rows)
-        return out
+        a shared actor with overlapping date windows (or no date). One query for all the keys."""
+        ks = list(keys)
+        if not ks:
+            return set()
+        keys_tbl = pa.table({  # noqa: F841
+            "type_group": pa.array([k["type_group"] for k in ks], pa.string()),
+            "identity": pa.array([k["identity"] for k in ks], pa.string()),
+            "actor_roots": pa.array([list(k["actor_roots"]) for k in ks], pa.list_(pa.string())),
+            "day_lo": pa.array([k["day_lo"] for k in ks], pa.date32()),
+            "day_hi": pa.array([k["day_hi"] for k in ks], pa.date32())})
+        rows = self.con.execute(
+            "SELECT DISTINCT l.block FROM keys_tbl k JOIN event_links l ON l.type_group = k.type_group "
+            "WHERE l.article_id = ? OR (l.identity IS NOT NULL AND l.identity = k.identity) "
+            "OR (list_has_any(l.actor_roots, k.actor_roots) AND (l.day_lo IS NULL OR k.day_lo IS NULL "
+            "OR (l.day_lo <= k.day_hi AND l.day_hi >= k.day_lo)))", [article_id]).fetchall()
+        return {r[0] for r in rows}
 
     def drop_fusion_blocks(self, blocks: Sequence[str]) -> None:
         if blocks:
