@@ -317,3 +317,29 @@ def test_recode_and_refuse_keep_the_same_events(seeds_db: Path, tmp_path: Path) 
                             "WHERE id = (SELECT min(mention_id) FROM event_links)")
         report = s.refresh()["fusion"]
         assert report["blocks_rebuilt"] == 1 and members(s) == before
+
+
+def test_cli_query_timeline_export_mentions_and_refuse(seeds_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "cli.duckdb"
+    shutil.copy(seeds_db, db)
+    out = tmp_path / "tl.json"
+    r = run_cli("export", "timeline", "-o", str(out), "--query", "missiles", "--max-dates", "4", db=db)
+    assert r.returncode == 0, r.stderr.decode()
+    tl = json.loads(out.read_text(encoding="utf-8"))
+    assert tl and all(set(t) == {"date", "summary", "events", "sources"} for t in tl)
+    assert "2020-01-08" in {t["date"] for t in tl}
+    r = run_cli("timeline", "--query", "zzzqqq", db=db)
+    assert r.returncode == 0 and "no dated articles" in r.stderr.decode()
+    fused = json.loads(run_cli("events", "--json", "--limit", "500", db=db).stdout)
+    mentions = json.loads(run_cli("events", "--mentions", "--json", "--limit", "500", db=db).stdout)
+    assert mentions["total"] > fused["total"] > 0
+    assert all(e["num_articles"] == 1 for e in mentions["items"])
+    r = run_cli("export", "events", "--mentions", "-f", "csv", db=db)
+    import csv
+    import io
+    assert r.returncode == 0 and len(list(csv.DictReader(io.StringIO(r.stdout.decode())))) == mentions["total"]
+    r = run_cli("refuse", "--json", db=db)
+    assert r.returncode == 0 and json.loads(r.stdout)["fusion"]["mentions"] > 0
+    assert json.loads(run_cli("events", "--json", "--limit", "500", db=db).stdout) == fused
