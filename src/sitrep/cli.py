@@ -721,6 +721,32 @@ def brief(db: DbOpt = None, story: StoryOpt = None, actor: SelActorOpt = None, q
                   highlight=False)
 
 
+@app.command()
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8765,
+    token: Annotated[Optional[str], typer.Option(envvar="SITREP_TOKEN", show_default=False,
+                                                 help="Bearer token every request must carry (env SITREP_TOKEN).")]
+    = None,
+) -> None:
+    """Serve the store read-only over HTTP: the JSON API under /api/ (OpenAPI at /api/openapi.json, interactive
+    docs at /api/docs). Ingest can run beside it: requests open the file only while they run."""
+    import uvicorn
+
+    from .api import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise Failure(f"binding to {host} exposes the store beyond this machine: give --token (or SITREP_TOKEN)")
+    path = _db(db)
+    if not Path(path).exists():
+        raise Failure(f"no sitrep database at {path} (run `sitrep ingest` first, or pass --db)")
+    with _open(db, read_only=True):  # a clear error now (schema version, lock) rather than on the first request
+        pass
+    err.print(f"serving {path} on http://{host}:{port}/api/ (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(create_app(path, token=token), host=host, port=port, log_level="warning")
+
+
 def _language(nlp: bool, workers: int | None, model: str, actors: list[str] | None, places: list[str] | None,
               redo: bool = False, events: bool = True, lexicon: list[str] | None = None) -> LanguageConfig | None:
     if not nlp:

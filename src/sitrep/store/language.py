@@ -22,6 +22,12 @@ _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa
           "lat": pa.float64(), "lon": pa.float64()}
 
 
+# The identity an entity is counted under: its resolution, else its lower-cased surface form.
+_ENTITY_KEY = ("CASE kind WHEN 'actor' THEN coalesce(actor_id, 'unresolved:' || lower(text)) "
+               "WHEN 'place' THEN coalesce(place_id, 'unresolved:' || lower(text)) "
+               "ELSE coalesce(value, 'unresolved:' || lower(text)) END")
+
+
 class LanguageQueries:
     con: Any
     put_events: Any  # from EventQueries
@@ -115,9 +121,7 @@ class LanguageQueries:
         if article_id:
             where.append("article_id = ?")
             params.append(article_id)
-        key = ("CASE kind WHEN 'actor' THEN coalesce(actor_id, 'unresolved:' || lower(text)) "
-               "WHEN 'place' THEN coalesce(place_id, 'unresolved:' || lower(text)) "
-               "ELSE coalesce(value, 'unresolved:' || lower(text)) END")
+        key = _ENTITY_KEY
         sql = (f"SELECT kind, {key} AS entity, any_value(coalesce(name, value, text)) AS name, any_value(code) AS code, "
                f"any_value(country) AS country, any_value(sector) AS sector, any_value(place_kind) AS place_kind, "
                f"any_value(precision) AS precision, count(*) AS mentions, count(DISTINCT article_id) AS articles, "
@@ -127,6 +131,13 @@ class LanguageQueries:
         cur = self.con.execute(sql, params + [top])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def count_entities(self, kind: str | None = None) -> int:
+        """How many distinct entities `entities` would list with no limit."""
+        key = _ENTITY_KEY
+        where, params = ("kind = ?", [kind]) if kind else ("TRUE", [])
+        return int(self.con.execute(f"SELECT count(DISTINCT (kind, {key})) FROM mentions WHERE {where}",
+                                    params).fetchone()[0])
 
     def mention_batches(self, batch: int = 5000) -> Iterator[Any]:
         """All mentions with their sentence text, as Arrow record batches (for export; streams)."""
