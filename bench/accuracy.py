@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from _doc import write_section  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 DOC = ROOT / "docs" / "accuracy.md"
@@ -231,16 +233,6 @@ def ngec_section(args: argparse.Namespace) -> str:
             + md(["type", "support", "predicted", "precision", "recall", "F1"], per_rows))
 
 
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Accuracy\n"
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + f"\n\n## Event coding\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=SHARED, help="the shared folder (datasets, reference)")
@@ -261,7 +253,7 @@ def main() -> int:
     body = "\n\n".join(parts)
     print(body)
     if not args.no_write:
-        write_section(DOC, body)
+        write_section(DOC, BEGIN, END, "Event coding", body)
     return 0
 
 

@@ -30,6 +30,8 @@ from sitrep import Sitrep  # noqa: E402
 from sitrep.fuse.stories import StoryBuilder  # noqa: E402
 from sitrep.fuse.update import Fuser  # noqa: E402
 
+from _doc import write_section  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 CACHE = ROOT / "bench" / ".cache" / "t17"
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- fusion:begin -->", "<!-- fusion:end -->"
@@ -114,13 +116,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc.rstrip() + "\n\n## Fusion, stories and timelines\n\n" + block + "\n"
-        DOC.write_text(doc, encoding="utf-8")
+        write_section(DOC, BEGIN, END, "Fusion, stories and timelines", text, title="# Benchmarks")
 
 
 if __name__ == "__main__":

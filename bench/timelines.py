@@ -37,6 +37,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
+from _doc import write_section  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets" / "timeline17_dev"
 CACHE = ROOT / "bench" / ".cache" / "t17"
@@ -225,16 +227,6 @@ def section(command: str, rows: list[dict[str, Any]], systems: list[str], args: 
     ])
 
 
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Accuracy\n"
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + f"\n\n## Timelines\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA, help="the timeline17_dev folder")
@@ -299,7 +291,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
     if not args.no_write:
-        write_section(DOC, body)
+        write_section(DOC, BEGIN, END, "Timelines", body)
     return 0
 
 
