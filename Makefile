@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DB     ?= sitrep.duckdb
 
-.PHONY: demo test setup clean bench
+.PHONY: demo test setup clean bench browser
 
 setup: $(STAMP)
 
@@ -25,8 +25,16 @@ demo: $(STAMP)
 	$(VENV)/bin/sitrep timeline --db $(DB) --max-dates 6 --per-date 1
 	$(VENV)/bin/sitrep brief --db $(DB) -o brief.html
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The browser tests drive Debian's Chromium: install it where we can (root with apt-get), else they skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+	      >/dev/null 2>&1 || echo "could not install chromium with apt-get: the browser tests will skip"; \
+	  else echo "no chromium, and no root to install it: the browser tests will skip"; fi; }
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'

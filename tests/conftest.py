@@ -52,3 +52,16 @@ def run_cli(*args: str, db: Path | None = None, input: bytes | None = None, env:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def served_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the seeds and the example corpus, built once for the API and browser tests."""
+    from sitrep import Sitrep
+    from sitrep.nlp.layer import LanguageConfig
+
+    seeds = need_shared(SEEDS)
+    path = tmp_path_factory.mktemp("served") / "served.duckdb"
+    with Sitrep(path) as s:
+        s.ingest([str(seeds), str(CORPUS)], language=LanguageConfig(workers=1))
+    return path

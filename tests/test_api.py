@@ -3,78 +3,21 @@ the example corpus: shapes, paging, validation, JSON errors, bearer tokens, and 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from sitrep import Sitrep
-from sitrep.nlp.layer import LanguageConfig
-
 from .conftest import SHARED, run_cli
 from .conftest import need_shared as _need
+from .served import Server, free_port as _free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = SHARED / "schemas" / "event.schema.json"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db: Path, *extra: str) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("SITREP_DB", "SITREP_TOKEN")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "sitrep.cli", "serve", "--db", str(db), "--port",
-                                      str(self.port), *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        req = urllib.request.Request(self.base + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
-
-    def json(self, path: str, status: int = 200) -> object:
-        code, _, body = self.get(path)
-        assert code == status, (path, code, body[:300])
-        return json.loads(body)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    seeds = _need(SHARED / "seeds")
-    path = tmp_path_factory.mktemp("api") / "api.duckdb"
-    with Sitrep(path) as s:
-        s.ingest([str(seeds), str(ROOT / "examples" / "corpus")], language=LanguageConfig(workers=1))
-    return path
+def db(served_db: Path) -> Path:
+    return served_db
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +159,18 @@ def test_serving_beside_a_writer(db: Path, tmp_path: Path) -> None:
         assert srv.json("/api/stats")["articles"] == before + 1
     finally:
         srv.stop()
+
+
+def test_pages_and_their_assets_are_served_locally(server: Server) -> None:
+    top = server.json("/api/events?order=reported&limit=1")["items"][0]
+    for path in ("/", "/events", f"/events/{top['id']}", "/timeline", "/map", "/stories", "/actors/IRN",
+                 f"/articles/{top['evidence'][0]['doc_id']}", f"/stories/{top['story_id']}"):
+        code, headers, body = server.get(path)
+        html = body.decode()
+        assert code == 200 and headers["content-type"].startswith("text/html"), path
+        assert '<main id="main"' in html and "/static/app.js" in html and "https://" not in html, path
+    for asset, kind in (("/static/app.js", "javascript"), ("/static/app.css", "css"),
+                        ("/static/geo/countries-110m.json", "json")):
+        code, headers, body = server.get(asset)
+        assert code == 200 and kind in headers["content-type"] and body, asset
+        assert b"https://" not in body or kind == "json", asset  # the page code fetches nothing from elsewhere

@@ -52,8 +52,9 @@ def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> 
     app = FastAPI(title="sitrep", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Events, stories, timelines and briefs from the sitrep store (read-only).")
-    if STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from ..web.pages import add_pages
+    add_pages(app)  # first: its /static/geo mount must come before the /static one
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @contextmanager
     def store() -> Iterator[Sitrep]:
@@ -145,7 +146,7 @@ def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> 
                type: Text = None, country: Text = None, since: Day = None, until: Day = None,
                outlet: Text = None, article: Text = None,
                min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
-               order: Literal["date", "reported"] = "date", mentions: bool = False) -> dict[str, Any]:
+               order: Literal["date", "reported", "latest"] = "date", mentions: bool = False) -> dict[str, Any]:
         f = _filter(actor, recipient, type, country, since, until, outlet, min_confidence, article)
         with store() as s:
             items, total = s.events(f, limit, offset, mentions=mentions, order=order)

@@ -112,10 +112,12 @@ class FusionQueries:
     # -- reading fused events ------------------------------------------------------------------------
     def iter_fused(self, f: EventFilter = EventFilter(), limit: int | None = None, offset: int = 0,
                    order: str = "date", batch: int = 1000) -> Iterator[dict[str, Any]]:
-        """Fused event records matching `f` (by date, or by number of sources with `order="reported"`)."""
+        """Fused event records matching `f`: by date, newest first with `order="latest"`, or by number of sources
+        with `order="reported"`."""
         where, params = self._event_where(f, fused=True)
-        by = ("e.num_sources DESC, e.num_mentions DESC, e.day NULLS LAST, e.id" if order == "reported"
-              else "e.day NULLS LAST, e.first_reported NULLS LAST, e.id")
+        by = {"reported": "e.num_sources DESC, e.num_mentions DESC, e.day NULLS LAST, e.id",
+              "latest": "e.day DESC NULLS LAST, e.first_reported DESC NULLS LAST, e.id"}.get(
+            order, "e.day NULLS LAST, e.first_reported NULLS LAST, e.id")
         sql = (f"SELECT e.record, s.story_id FROM fused_events e LEFT JOIN story_members s "
                f"ON s.article_id = e.article_ids[1] WHERE {where} ORDER BY {by}")
         if limit is not None:
