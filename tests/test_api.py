@@ -174,3 +174,20 @@ def test_pages_and_their_assets_are_served_locally(server: Server) -> None:
         code, headers, body = server.get(asset)
         assert code == 200 and kind in headers["content-type"] and body, asset
         assert b"https://" not in body or kind == "json", asset  # the page code fetches nothing from elsewhere
+
+
+def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
+    """Property-based requests generated from the OpenAPI schema (schemathesis): no 5xx anywhere."""
+    import shutil
+    import subprocess
+    import sys
+
+    st = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    if st is None:
+        pytest.skip("schemathesis is not installed (it is in the test extra)")
+    r = subprocess.run([st, "run", f"{server.base}/api/openapi.json", "--checks", "not_a_server_error",
+                        "--max-examples", "15", "--seed", "7", "--report-dir", str(tmp_path)],
+                       capture_output=True, timeout=600, cwd=tmp_path)
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 0, out[-3000:]
+    assert "Tested: 12" in out and " passed" in out
