@@ -71,14 +71,17 @@ function sortBy(ev, col) {
 }
 function eventRows(items) {
   return items.map((e) => ({
-    cells: [eventLink(e), e.date || "–", actorLinks(e.actor), actorLinks(e.recipient),
+    cells: [eventLink(e), e.date || "–", actorLinks(e.actor), actorLinks(e.recipient), countries(e),
       (e.location && e.location.name) || "–", e.confidence.toFixed(2),
       `${e.num_sources}` + ((e.conflicts || []).length ? " (sources disagree)" : "")],
-    keys: [kind(e), e.date || "", parties(e.actor), parties(e.recipient), (e.location && e.location.name) || "",
+    keys: [kind(e), e.date || "", parties(e.actor), parties(e.recipient), countries(e), (e.location && e.location.name) || "",
       e.confidence, e.num_sources],
   }));
 }
-const EVENT_COLS = ["event", "date", "actor", "recipient", "where", "confidence", "sources"];
+const EVENT_COLS = ["event", "date", "actor", "recipient", "countries", "where", "confidence", "sources"];
+function countries(e) {
+  return [...new Set([...e.actor, ...e.recipient].map((p) => p.country).filter(Boolean))].join(", ") || "–";
+}
 
 // -- pages ------------------------------------------------------------------------------------------------
 async function overview() {
@@ -178,7 +181,8 @@ async function timeline() {
   const days = items.map((t) => dayNumber(t.date));
   let lo = Math.min(...days) - 2, hi = Math.max(...days) + 2;
   const W = 900, H = 120;
-  const svg = s("svg", {viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Timeline of the dates that matter most", class: "timeline"});
+  const svg = s("svg", {viewBox: `0 0 ${W} ${H}`, role: "group", tabindex: 0, class: "timeline",
+    "aria-label": "Timeline of the dates that matter most: + and - zoom, the arrow keys move it"});
   const detail = h("div", {class: "detail", "aria-live": "polite"});
   const show = (t) => {
     detail.replaceChildren(h("h2", {}, t.date), h("ul", {}, t.summary.map((x) => h("li", {}, x))),
@@ -212,6 +216,12 @@ async function timeline() {
     h("button", {type: "button", onclick: () => zoom(0.5), "aria-label": "Zoom in", class: "zoom-in"}, "+"),
     h("button", {type: "button", onclick: () => zoom(2), "aria-label": "Zoom out", class: "zoom-out"}, "−"),
     h("button", {type: "button", onclick: () => pan(0.25), "aria-label": "Later"}, "▶"), range);
+  svg.addEventListener("keydown", (ev) => {
+    if (ev.target !== svg) return;
+    const act = {"+": () => zoom(0.5), "=": () => zoom(0.5), "-": () => zoom(2), ArrowLeft: () => pan(-0.25),
+      ArrowRight: () => pan(0.25)}[ev.key];
+    if (act) { ev.preventDefault(); act(); }
+  });
   svg.addEventListener("wheel", (ev) => { ev.preventDefault(); zoom(ev.deltaY < 0 ? 0.8 : 1.25); }, {passive: false});
   let drag = null;
   svg.addEventListener("pointerdown", (ev) => { drag = ev.clientX; });
