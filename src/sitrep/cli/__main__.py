@@ -1,0 +1,4 @@
+"""`python -m sitrep.cli`: the same as the `sitrep` command."""
+from . import main
+
+main()
