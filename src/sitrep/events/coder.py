@@ -4,7 +4,6 @@ that produced it. Knowledge (lexicon, ontology, cues) comes from `data/events/`;
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,14 +11,10 @@ from typing import Any
 from ..model import Event, Mention, Sentence
 from ..resources import load_toml
 from .lexicon import Entry, Lexicon, TypeInfo, noun_forms
+from .context import CountryParty, DocContext, same_party, unique_parties
 from .quantities import QuantityReader
 
 INHERIT_DEPS = {"xcomp", "conj", "advcl", "relcl", "acl", "pcomp", "pobj", "prep", "dobj"}
-CountryParty = Callable[[str, str, int, int], "Mention | None"]
-CLAUSE_DEPS = {"relcl", "acl", "ccomp", "advcl", "xcomp", "parataxis", "punct", "mark", "cc", "csubj", "pcomp"}
-PRONOUNS_PERSON = {"he", "she", "him", "her", "his", "hers"}
-PRONOUNS_GROUP = {"it", "its", "they", "them", "their", "we", "our", "us"}
-LOCATIVE = {"in", "near", "inside", "across", "around", "within", "throughout", "outside", "over"}
 DATE_PRECISION = {"day": "day", "week": "day", "month": "month", "year": "year"}
 
 
@@ -62,7 +57,7 @@ class EventCoder:
         sentence texts already coded in this article (a headline repeated as a caption is not coded twice);
         `country(iso3, text, start, end)` makes a country party ("his country's jets")."""
         seen = set() if seen is None else seen
-        ctx = _DocContext(doc, mentions, self, country)
+        ctx = DocContext(doc, mentions, self, country)
         events: list[Event] = []
         for sent, info in zip(doc.sents, sentences):
             text = sent.text.strip()
@@ -76,7 +71,7 @@ class EventCoder:
         return events
 
     # -- one sentence --------------------------------------------------------------------------------
-    def _sentence(self, ctx: "_DocContext", sent: Any, info: Sentence, published: date | None,
+    def _sentence(self, ctx: "DocContext", sent: Any, info: Sentence, published: date | None,
                   article_id: str) -> list[Event]:
         found: list[tuple[Any, Entry]] = []
         for tok in sent:
@@ -134,7 +129,7 @@ class EventCoder:
                     drop.add(id(b))
         return [ev for _, ev in found if id(ev) not in drop]
 
-    def _match(self, tok: Any, ctx: "_DocContext") -> Entry | None:
+    def _match(self, tok: Any, ctx: "DocContext") -> Entry | None:
         low = tok.lower_
         if tok.pos_ == "VERB" or (tok.pos_ == "AUX" and tok.dep_ == "ROOT"):
             for e in self.lex.verbs.get(low, ()):
@@ -149,7 +144,7 @@ class EventCoder:
                     return e
         return None
 
-    def _verb_fits(self, tok: Any, e: Entry, ctx: "_DocContext") -> bool:
+    def _verb_fits(self, tok: Any, e: Entry, ctx: "DocContext") -> bool:
         kids = list(tok.children)
         for word in e.extras:  # particles anywhere; a preposition right after the verb ("call for", not "take part in")
             if e.objects and any(c.lower_ == word and c.dep_ == "prep" and c.head.dep_ in ("dobj", "obj")
@@ -204,7 +199,7 @@ class EventCoder:
         return None
 
     # -- building one event --------------------------------------------------------------------------
-    def _event(self, ctx: "_DocContext", sent: Any, info: Sentence, tok: Any, entry: Entry, gov: Any,
+    def _event(self, ctx: "DocContext", sent: Any, info: Sentence, tok: Any, entry: Entry, gov: Any,
                published: date | None, article_id: str, triggers: set[int]) -> Event | None:
         tinfo = self.lex.ontology.types[entry.event]
         how: list[str] = [f"{entry.pos} '{tok.text}' ~ {entry.pattern!r} ({entry.where})"]
@@ -234,10 +229,10 @@ class EventCoder:
         if entry.objects:
             conf += 0.05
         if tinfo.reciprocal and partners:  # "Merkel spoke with Trump": both are the actor (PLOVER)
-            actors = _unique(actors + partners)
+            actors = unique_parties(actors + partners)
             recipients = [m for m in recipients if not any(m is p for p in partners)]
             how.append("reciprocal: partners joined to the actor")
-        recipients = [m for m in recipients if not any(_same(m, a) for a in actors)]
+        recipients = [m for m in recipients if not any(same_party(m, a) for a in actors)]
         if recipients:
             conf += 0.1
         negated, neg_how = self._negated(tok, clause)
@@ -312,7 +307,7 @@ class EventCoder:
         return clause.left_edge.i, clause.right_edge.i + 1
 
     # -- parties ------------------------------------------------------------------------------------
-    def _verb_actors(self, ctx: "_DocContext", verb: Any) -> tuple[list[Mention], str]:
+    def _verb_actors(self, ctx: "DocContext", verb: Any) -> tuple[list[Mention], str]:
         passive = _passive(verb)
         if passive:
             for c in verb.children:
@@ -368,10 +363,10 @@ class EventCoder:
             if start > verb.sent.start and start < verb.i:
                 found = [m for t in verb.doc[start:verb.i] if (m := ctx.actor_at(t)) is not None]
                 if found:
-                    return _unique(found), "subject before the verb (parser repair)"
+                    return unique_parties(found), "subject before the verb (parser repair)"
         return [], ""
 
-    def _recipients(self, ctx: "_DocContext", verb: Any, tinfo: TypeInfo,
+    def _recipients(self, ctx: "DocContext", verb: Any, tinfo: TypeInfo,
                     passive: bool) -> tuple[list[Mention], list[Mention]]:
         """Recipients of a verb trigger, and those of them joined by "with" (partners of a reciprocal event)."""
         out: list[Mention] = []
@@ -396,9 +391,9 @@ class EventCoder:
             for c in verb.children:
                 if c.dep_ in ("dobj", "obj"):
                     out += self._prep_parties(ctx, c, preps)
-        return _unique(out), partners
+        return unique_parties(out), partners
 
-    def _noun_actors(self, ctx: "_DocContext", noun: Any, gov: Any) -> tuple[list[Mention], str]:
+    def _noun_actors(self, ctx: "DocContext", noun: Any, gov: Any) -> tuple[list[Mention], str]:
         for c in noun.children:
             if c.dep_ == "poss":
                 found = ctx.parties(c)
@@ -426,7 +421,7 @@ class EventCoder:
                 return found, f"{via} of '{gov.text}'"
         return [], ""
 
-    def _noun_recipients(self, ctx: "_DocContext", noun: Any, gov: Any, preps: frozenset[str]) -> list[Mention]:
+    def _noun_recipients(self, ctx: "DocContext", noun: Any, gov: Any, preps: frozenset[str]) -> list[Mention]:
         out = self._prep_parties(ctx, noun, preps)
         for c in noun.children:  # "the attacks carried out ... against ... bases"
             if c.dep_ in ("acl", "relcl"):
@@ -435,9 +430,9 @@ class EventCoder:
             out = self._prep_parties(ctx, gov, preps)
             if noun.dep_ == "pobj":  # "engaged Filipino peacekeepers in a firefight": the verb's object
                 out += [m for c in gov.children if c.dep_ in ("dobj", "obj") for m in ctx.parties(c)]
-        return _unique(out)
+        return unique_parties(out)
 
-    def _prep_parties(self, ctx: "_DocContext", tok: Any, preps: frozenset[str]) -> list[Mention]:
+    def _prep_parties(self, ctx: "DocContext", tok: Any, preps: frozenset[str]) -> list[Mention]:
         out: list[Mention] = []
         for c in tok.children:
             if c.dep_ == "prep" and c.lower_ in preps:
@@ -446,7 +441,7 @@ class EventCoder:
                         out += ctx.parties(p) or ctx.country_of_place(p, c.lower_)
         return out
 
-    def _attribution(self, ctx: "_DocContext", clause: Any) -> Mention | None:
+    def _attribution(self, ctx: "DocContext", clause: Any) -> Mention | None:
         for c in clause.children:  # "France will tell the US to delay ..., Le Drian said"
             if c.dep_ in ("parataxis", "ccomp", "advcl") and c.lower_ in self.speech and c.i > clause.i:
                 for s in c.children:
@@ -529,7 +524,7 @@ class EventCoder:
         return "asserted", ""
 
     # -- when and where -------------------------------------------------------------------------------
-    def _date(self, ctx: "_DocContext", sent: Any, clause: Any, published: date | None) -> tuple[str | None, str | None, str | None]:
+    def _date(self, ctx: "DocContext", sent: Any, clause: Any, published: date | None) -> tuple[str | None, str | None, str | None]:
         times = [m for m in ctx.in_sentence(sent, "time") if m.value and re.match(r"^\d{4}(-\d{2}){0,2}", m.value)]
         if times:
             sub = range(clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
@@ -553,7 +548,7 @@ class EventCoder:
         except ValueError:
             return False
 
-    def _places(self, ctx: "_DocContext", sent: Any, clause: Any) -> list[Mention]:
+    def _places(self, ctx: "DocContext", sent: Any, clause: Any) -> list[Mention]:
         places = [m for m in ctx.in_sentence(sent, "place") if m.place_id]
         if not places:
             return []
@@ -561,107 +556,7 @@ class EventCoder:
         inside = [m for m in places if lo <= m.start < hi]
         chosen = inside or places
         chosen.sort(key=lambda m: (abs(m.start - clause.idx), m.start))
-        return _unique(chosen)
-
-
-class _DocContext:
-    """Token-to-mention lookups for one Doc."""
-
-    def __init__(self, doc: Any, mentions: Iterable[Mention], coder: "EventCoder",
-                 country: CountryParty | None = None) -> None:
-        self.doc = doc
-        self.coder = coder
-        self.country = country
-        self.by_token: dict[int, Mention] = {}
-        self.mentions = sorted(mentions, key=lambda m: m.start)
-        for m in self.mentions:
-            if m.kind != "actor" or not m.code:
-                continue
-            span = doc.char_span(m.start, m.end, alignment_mode="expand")
-            if span is None:
-                continue
-            for t in span:
-                self.by_token.setdefault(t.i, m)
-
-    def actor_at(self, tok: Any) -> Mention | None:
-        return self.by_token.get(tok.i)
-
-    def parties(self, tok: Any) -> list[Mention]:
-        """Actor mentions an argument token stands for: its own, else the nearest in its phrase (not crossing
-        into clauses), with coordinated phrases ("Russia, Iran and Syria") all included."""
-        own = self.by_token.get(tok.i)
-        out: list[Mention] = []
-        if self.coder.instrument(tok):  # "Iran's missiles", "his country's jet fighters": the possessor acts
-            out = self.possessor(tok)
-        if not out and own is not None:
-            out = [own]
-        if not out:
-            level = [tok]
-            for _ in range(3):
-                nxt = [c for t in level for c in t.children if c.dep_ not in CLAUSE_DEPS and c.dep_ != "conj"]
-                hits: list[Mention] = []
-                for c in nxt:
-                    if self.coder.instrument(c) and (p := self.possessor(c)):
-                        hits += p
-                    elif c.i in self.by_token:
-                        hits.append(self.by_token[c.i])
-                if hits:
-                    out = hits
-                    break
-                level = nxt
-        for c in tok.children:
-            if c.dep_ == "conj":
-                out += self.parties(c)
-        return _unique(out)
-
-    def country_of_place(self, tok: Any, prep: str) -> list[Mention]:
-        """A country the language layer read as a place, taken as a party after a non-locative preposition
-        ("sanctions on Russia", "withdraw from Iraq"; not "in Iraq")."""
-        if prep in LOCATIVE or self.country is None:
-            return []
-        for m in self.in_span(tok.idx, tok.idx + len(tok.text), "place"):
-            if m.place_kind == "country" and m.country:
-                made = self.country(m.country, m.text, m.start, m.end)
-                return [made] if made is not None else []
-        return []
-
-    def in_span(self, start: int, end: int, kind: str) -> list[Mention]:
-        return [m for m in self.mentions if m.kind == kind and m.start <= start and end <= m.end]
-
-    def possessor(self, tok: Any) -> list[Mention]:
-        """Who owns a thing: "Iran's", "its", or "his country's" (the country of the person "his" refers to)."""
-        for c in tok.children:
-            if c.dep_ != "poss":
-                continue
-            if c.i in self.by_token:
-                return [self.by_token[c.i]]
-            if c.lower_ in self.coder.country_nouns and self.country is not None:
-                for p in c.children:
-                    if p.dep_ == "poss" and (who := self.pronoun(p)) is not None and who.country:
-                        made = self.country(who.country, f"{p.text} {c.text}", p.idx, c.idx + len(c.text))
-                        return [made] if made is not None else []
-            if (who := self.pronoun(c)) is not None:
-                return [who]
-        return []
-
-    def pronoun(self, tok: Any) -> Mention | None:
-        """A subject pronoun resolved to the latest fitting actor before it (people for he/she, others for it/they)."""
-        low = tok.lower_
-        if low not in PRONOUNS_PERSON and low not in PRONOUNS_GROUP:
-            return None
-        want_person = low in PRONOUNS_PERSON
-        for m in reversed(self.mentions):
-            if m.start >= tok.idx or m.kind != "actor" or not m.code:
-                continue
-            if tok.idx - m.start > 1500:
-                break
-            if (m.actor_kind in ("person", "role")) == want_person:
-                return m
-        return None
-
-    def in_sentence(self, sent: Any, kind: str) -> list[Mention]:
-        lo, hi = sent.start_char, sent.end_char
-        return [m for m in self.mentions if m.kind == kind and lo <= m.start < hi]
+        return unique_parties(chosen)
 
 
 def _localised(m: Mention, iso3: str) -> Mention:
@@ -686,18 +581,6 @@ def _nested(inner: Any, outer: Any) -> bool:
 
 def _passive(verb: Any) -> bool:
     return any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children) or (verb.tag_ == "VBN" and verb.dep_ == "acl")
-
-
-def _same(a: Mention, b: Mention) -> bool:
-    return a is b or bool(a.actor_id and a.actor_id == b.actor_id) or (a.start == b.start and a.end == b.end)
-
-
-def _unique(ms: list[Mention]) -> list[Mention]:
-    out: list[Mention] = []
-    for m in ms:
-        if not any(_same(m, o) for o in out):
-            out.append(m)
-    return out
 
 
 def _noun_span(tok: Any, entry: Entry) -> tuple[int, int]:
