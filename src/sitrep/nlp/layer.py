@@ -181,19 +181,19 @@ class LanguageLayer:
             if annotator is None:
                 annotator = make_annotator(cfg)
             results: Iterable[list[Any]] = (list(annotate_items(annotator, self.store.texts_for(b))) for b in batches)
-            self._write_all(results, knowledge, run_id, report, len(ids))
+            self.write_results(results, knowledge, run_id, report, len(ids))
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                      initargs=(cfg,)) as pool:
-                self._write_all(self._pooled(pool, batches, workers), knowledge, run_id, report, len(ids))
+                self.write_results(self._pooled(pool, batches, workers), knowledge, run_id, report, len(ids))
         report.seconds = time.perf_counter() - t0
         return report
 
     def _pooled(self, pool: ProcessPoolExecutor, batches: Iterator[list[str]], workers: int) -> Iterator[list[Any]]:
         return pooled(pool, _annotate_batch, (self.store.texts_for(b) for b in batches), workers)
 
-    def _write_all(self, results: Iterable[list[Any]], knowledge: str, run_id: int | None,
+    def write_results(self, results: Iterable[list[Any]], knowledge: str, run_id: int | None,
                    report: LanguageReport, total: int) -> None:
         for result in results:
             anns = [r for r in result if isinstance(r, Annotation)]
