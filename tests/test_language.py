@@ -263,3 +263,94 @@ def test_delete_removes_mentions(tmp_path: Path) -> None:
         s.delete([aid])
         assert s.stats()["language"]["annotated_articles"] == 0
         assert s.entities() == []
+
+
+# -- parsing only what the coder can use -------------------------------------------------------------------
+def _seed_and_corpus_texts() -> list[tuple[str, str, None]]:
+    paths = sorted((SHARED / "seeds").glob("*.txt")) if SHARED.exists() else []
+    paths += sorted((ROOT / "examples" / "corpus").glob("*.txt"))
+    return [(p.name, p.read_text(encoding="utf-8"), None) for p in paths]
+
+
+@pytest.fixture(scope="module")
+def coded_both_ways(ann: Annotator) -> dict[str, list]:
+    """The seeds and the example corpus annotated twice with one model: parsing every sentence, and parsing only
+    the sentences `EventCoder.may_code` lets through (the default)."""
+    from sitrep.events.coder import EventCoder
+
+    coder = EventCoder()
+    texts = _seed_and_corpus_texts()
+    out = {}
+    for mode in ("all", "events"):
+        a = Annotator(nlp=ann.nlp, coder=coder, parse=mode)
+        out[mode] = list(a.annotate_many(texts))
+    return out
+
+
+def _event_keys(anns: list) -> set:
+    return {(a.article_id, e.trigger, e.event) for a in anns for e in a.events}
+
+
+def test_selective_parse_codes_the_same_events(coded_both_ways: dict[str, list]) -> None:
+    full, selective = coded_both_ways["all"], coded_both_ways["events"]
+    assert _event_keys(full) and _event_keys(selective) == _event_keys(full)
+
+    def record(a, e):
+        return (a.article_id, e.trigger, e.event, tuple(m.code for m in e.actor), tuple(m.code for m in e.recipient),
+                e.negated, e.modality, e.mode)
+    same = {record(a, e) for a in full for e in a.events} & {record(a, e) for a in selective for e in a.events}
+    assert len(same) >= 0.97 * len(_event_keys(full))
+    # every article keeps its text covered by sentences, in order, and all its tokens are counted
+    for f, s in zip(full, selective):
+        assert f.tokens == s.tokens
+        assert [x.start for x in s.sentences] == sorted(x.start for x in s.sentences)
+
+
+def test_may_code_lets_every_coded_sentence_through(coded_both_ways: dict[str, list], ann: Annotator) -> None:
+    from sitrep.events.coder import EventCoder
+
+    coder = EventCoder()
+    texts = {aid: text for aid, text, _ in _seed_and_corpus_texts()}
+    checked = 0
+    for a in coded_both_ways["all"]:
+        for e in a.events:
+            words = {t.lower_ for t in ann.nlp.make_doc(texts[a.article_id][e.start:e.end])}
+            assert coder.may_code(words), texts[a.article_id][e.start:e.end]
+            checked += 1
+    assert checked > 50
+    assert not coder.may_code({"the", "weather", "was", "mild", "."})
+    assert not coder.may_code({"they", "called", "him", "."})  # "call" codes only with for/on/off... or an object
+    assert coder.may_code({"iran", "fired", "missiles", "at", "bases"})
+
+
+def test_pronoun_finds_its_antecedent_across_an_unparsed_sentence(ann: Annotator) -> None:
+    from sitrep.events.coder import EventCoder
+
+    a = Annotator(nlp=ann.nlp, coder=EventCoder())
+    text = ("French Foreign Minister Jean-Yves Le Drian arrived in Baghdad on Monday.\n"
+            "The weather was mild and the streets were quiet.\n"
+            "He condemned the missile strikes on the bases.")
+    out = a.annotate(text, date(2020, 1, 8))
+    accuse = [e for e in out.events if e.event == "ACCUSE"]
+    assert accuse and accuse[0].actor[0].code == "FRAGOV", [(e.event, [m.code for m in e.actor]) for e in out.events]
+    assert len(out.sentences) == 3
+
+
+def test_fast_pos_equals_the_attribute_ruler(ann: Annotator) -> None:
+    """TagPos (array masks) gives every token the part of speech spaCy's attribute ruler gives it."""
+    from sitrep.nlp.tagpos import TagPos
+
+    nlp = ann.nlp
+    ruler = nlp.get_pipe("attribute_ruler")
+    texts = [t for _, t, _ in _seed_and_corpus_texts()][:12] + [
+        "They ain't gonna stop. But he'd said it won't rain , but ...", "  \n\n  ", "U.S.-led forces"]
+    names = [n for n in nlp.pipe_names if n not in ("attribute_ruler", "ner")]
+    with nlp.select_pipes(enable=names):
+        docs = list(nlp.pipe(texts))
+    from spacy.tokens import Doc
+
+    mine = list(TagPos(ruler).pipe([Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in docs]))
+    theirs = [ruler(Doc(nlp.vocab).from_bytes(d.to_bytes())) for d in docs]
+    pairs = [(a.pos_, b.pos_, a.text) for x, y in zip(mine, theirs) for a, b in zip(x, y)]
+    assert len(pairs) > 3000
+    assert [p for p in pairs if p[0] != p[1]] == []

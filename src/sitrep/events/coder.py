@@ -47,17 +47,20 @@ class EventCoder:
         self.directives = forms(cues["directive_verbs"])
         self.directive = Entry("<directive verb> + to-clause", "verb", "", (), frozenset(), "REQUEST", None, (),
                                self.lex.ontology.types["REQUEST"].cameo, "sitrep/data/events/cues.toml directive_verbs")
+        self.weapon_words = {k.split()[-1] for k in self.instruments}
         self.quantities = QuantityReader(forms(cues["fatality_words"]) | set(cues["fatality_words"]),
                                          forms(cues["injury_words"]) | set(cues["injury_words"]))
 
     # -- entry point ---------------------------------------------------------------------------------
     def code(self, doc: Any, sentences: list[Sentence], mentions: list[Mention], published: date | None,
-             article_id: str = "", seen: set[str] | None = None, country: CountryParty | None = None) -> list[Event]:
+             article_id: str = "", seen: set[str] | None = None, country: CountryParty | None = None,
+             prior: list[Mention] | None = None) -> list[Event]:
         """Events of one parsed text. `sentences` and `mentions` carry offsets into `doc.text`; `seen` holds the
         sentence texts already coded in this article (a headline repeated as a caption is not coded twice);
-        `country(iso3, text, start, end)` makes a country party ("his country's jets")."""
+        `country(iso3, text, start, end)` makes a country party ("his country's jets"); `prior` are actor mentions
+        before this text (negative offsets), where a pronoun may find its antecedent."""
         seen = set() if seen is None else seen
-        ctx = DocContext(doc, mentions, self, country)
+        ctx = DocContext(doc, mentions, self, country, prior or ())
         events: list[Event] = []
         for sent, info in zip(doc.sents, sentences):
             text = sent.text.strip()
@@ -69,6 +72,27 @@ class EventCoder:
                 continue  # headings, captions without a verb, bylines
             events.extend(self._sentence(ctx, sent, info, published, article_id))
         return events
+
+    def trigger_words(self) -> set[str]:
+        """Every word form that can start a trigger (a cheap first test before `may_code`)."""
+        return set(self.lex.verbs) | set(self.lex.nouns) | set(self.directives)
+
+    def may_code(self, words: set[str]) -> bool:
+        """Whether a sentence with these lowercased words can yield an event, judged from the words alone: some
+        trigger form with its particles or modifiers, and one of its allowed objects where the line constrains them.
+        A necessary condition for `_match` (which checks the same on the parse), so the language layer parses only
+        sentences that pass it and loses no event."""
+        for w in words:
+            for e in (*self.lex.verbs.get(w, ()), *self.lex.nouns.get(w, ())):
+                if any(x not in words for x in e.extras):
+                    continue
+                if e.objects and not (e.objects & words or "@actor" in e.objects
+                                      or ("@weapon" in e.objects and self.weapon_words & words)):
+                    continue
+                return True
+            if w in self.directives and "to" in words:
+                return True
+        return False
 
     # -- one sentence --------------------------------------------------------------------------------
     def _sentence(self, ctx: "DocContext", sent: Any, info: Sentence, published: date | None,

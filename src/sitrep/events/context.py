@@ -19,13 +19,14 @@ class DocContext:
     """Token-to-mention lookups for one Doc."""
 
     def __init__(self, doc: Any, mentions: Iterable[Mention], coder: Any,
-                 country: CountryParty | None = None) -> None:
+                 country: CountryParty | None = None, prior: Iterable[Mention] = ()) -> None:
         self.doc = doc
         self.coder = coder
         self.country = country
         self.by_token: dict[int, Mention] = {}
-        self.mentions = sorted(mentions, key=lambda m: m.start)
-        for m in self.mentions:
+        own = sorted(mentions, key=lambda m: m.start)
+        self.mentions = sorted(prior, key=lambda m: m.start) + own  # earlier text first (pronoun antecedents)
+        for m in own:
             if m.kind != "actor" or not m.code:
                 continue
             span = doc.char_span(m.start, m.end, alignment_mode="expand")

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy
 from rapidfuzz import fuzz
+from spacy.attrs import ENT_IOB, ENT_TYPE, LOWER, NORM, SENT_START
+from spacy.tokens import Doc
 
 from ..model import Annotation, Event, Mention, Sentence
 from ..resources import load_toml
@@ -18,6 +21,7 @@ from ..resolve.knowledge import ActorEntry, Knowledge, fold
 from ..resolve.matcher import Match, PhraseIndex
 from ..resolve.places import Gazetteer
 from .models import DEFAULT_MODEL, load_model, model_version
+from .tagpos import TagPos
 from .timex import find_times, resolve
 
 ORG_KINDS = {"igo", "ngo", "group", "institution", "seat"}
@@ -40,6 +44,29 @@ class Atom:
 # a batch of ordinary articles holds. With 20,000 a worker peaked at 2.4 GiB on the Timeline17 sample; with 5,000
 # at under 1 GiB, and faster.
 CHUNK_CHARS = 5_000
+# How far back (characters) the coder looks for a pronoun's antecedent in the article's earlier pieces.
+PRIOR_CHARS = 1_500
+PARSE_MODES = ("events", "all")
+# What a piece of a chunk keeps from the first pass (the last one only where the parser will not run).
+PIECE_ATTRS = [NORM, ENT_IOB, ENT_TYPE, SENT_START]
+
+
+def _batched(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for x in it:
+        batch.append(x)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _pipe(proc: Any, docs: Iterable[Any], batch_size: int) -> Iterator[Any]:
+    """Run one pipeline component over docs, batched where the component can batch."""
+    if hasattr(proc, "pipe"):
+        return proc.pipe(docs, batch_size=batch_size)
+    return (proc(d) for d in docs)
 
 
 def split_text(text: str, limit: int) -> list[tuple[int, str]]:
@@ -88,9 +115,21 @@ class Cluster:
 
 class Annotator:
     def __init__(self, model: str = DEFAULT_MODEL, *, actor_files: Iterable[str] = (), place_files: Iterable[str] = (),
-                 nlp: Any = None, batch_size: int = 32, coder: Any = None) -> None:
+                 nlp: Any = None, batch_size: int = 32, coder: Any = None, parse: str = "events") -> None:
+        if parse not in PARSE_MODES:
+            raise ValueError(f"parse must be one of {', '.join(PARSE_MODES)}, not {parse!r}")
         self.nlp = nlp if nlp is not None else load_model(model)
         self.coder = coder  # an events.coder.EventCoder, or None for mentions only
+        # Which sentences the tagger and parser read: with the coder and parse="events", the runs of sentences it
+        # can use (segmented first by the senter); otherwise all (segmented by the parser, as spaCy does).
+        names = dict(self.nlp.components)
+        selective = parse == "events" and coder is not None and "senter" in names
+        self.select = coder.may_code if selective else None
+        pre = ["senter", "sitrep_paragraphs", "ner"] if selective else ["ner"]
+        self._pre = [names[n] for n in pre if n in names]
+        strings = self.nlp.vocab.strings
+        self._trigger_ids = {strings.add(w) for w in coder.trigger_words()} if selective else set()
+        self._syntax = [self._fast(n, p) for n, p in self.nlp.pipeline if n not in ("senter", "ner")]
         self.model = model_version(self.nlp)
         self.kb = Knowledge(actor_files, place_files)
         self.gaz = Gazetteer(self.kb)
@@ -102,16 +141,20 @@ class Annotator:
         self.actor_deps = set(self.cues["actor_dependencies"])
         self.actor_preps = set(self.cues["actor_prepositions"])
         self.glue = set(self.cues["chain_glue"])
+        self.determiners = set(self.cues["determiners"])
+        self.future_aux = set(self.cues["future_auxiliaries"])
         self.actor_labels = set(self.cues["actor_labels"])
         self.place_labels = set(self.cues["place_labels"])
         self.batch_size = batch_size
 
     # -- entry points -------------------------------------------------------------------------
     def annotate_many(self, items: Iterable[tuple[str, str, date | None]]) -> Iterator[Annotation]:
-        """(article_id, clean text, publication date) -> Annotation, streaming through nlp.pipe.
+        """(article_id, clean text, publication date) -> Annotation, streaming in batches of chunks.
 
         Long texts go through spaCy in chunks of at most `CHUNK_CHARS` (cut at paragraph or line ends), so memory
         stays flat whatever a page holds; offsets, sentence numbers and within-article coreference carry across.
+        Every chunk gets sentences (the senter) and entities (NER); with the coder on and `parse="events"`, only
+        the runs of sentences the coder can use (`EventCoder.may_code`) go through the tagger and the parser.
         """
         def chunks() -> Iterator[tuple[str, tuple[str, str, date | None, int, bool]]]:
             for aid, text, published in items:
@@ -119,35 +162,108 @@ class Annotator:
                 for n, (off, part) in enumerate(parts):
                     yield part, (aid, text, published, off, n == len(parts) - 1)
         state: _State | None = None
-        for doc, (aid, text, published, off, last) in self.nlp.pipe(chunks(), as_tuples=True, batch_size=self.batch_size):
-            if state is None or state.article_id != aid:
-                state = _State(aid, published)
-            self._annotate_chunk(doc, off, state)
-            if last:
-                yield state.finish(text, self.model)
-                state = None
+        for batch in _batched(chunks(), self.batch_size):
+            docs = [self.nlp.make_doc(text) for text, _ in batch]
+            for proc in self._pre:
+                docs = list(_pipe(proc, docs, self.batch_size))
+            pieces = [self._pieces(doc) for doc in docs]
+            todo = [p for ps in pieces for p in ps if p[2]]
+            for p, parsed in zip(todo, self._parse([d for d, _, _ in todo])):
+                p[0] = parsed
+            for ps, (_, (aid, text, published, off, last)) in zip(pieces, batch):
+                if state is None or state.article_id != aid:
+                    state = _State(aid, published)
+                for doc, start, parse in ps:
+                    self._annotate_chunk(doc, off + start, state, parse)
+                if last:
+                    yield state.finish(text, self.model)
+                    state = None
 
     def annotate(self, text: str, published: date | None = None, article_id: str = "") -> Annotation:
         return next(self.annotate_many([(article_id, text, published)]))
 
+    # -- which sentences get parsed --------------------------------------------------------------
+    def _pieces(self, doc: Any) -> list[list[Any]]:
+        """[doc, start_char, parse] pieces of a chunk: runs of sentences that need the parser and runs that do not.
+        Read from token arrays (building Token objects for every word costs more than the test itself)."""
+        if self.select is None:
+            return [[doc, 0, True]]
+        n = len(doc)
+        if n == 0:
+            return [[doc, 0, False]]
+        arr = doc.to_array([LOWER, SENT_START])
+        starts = [int(i) for i in numpy.flatnonzero(arr[:, 1] == 1) if i > 0]
+        strings = doc.vocab.strings
+        runs: list[list[Any]] = []  # [first token, end token, parse]
+        for a, b in zip([0, *starts], [*starts, n]):
+            ids = set(arr[a:b, 0].tolist())
+            flag = bool(ids & self._trigger_ids) and self.select({strings[i] for i in ids})
+            if runs and runs[-1][2] == flag:
+                runs[-1][1] = b
+            else:
+                runs.append([a, b, flag])
+        if len(runs) == 1 and not runs[0][2]:
+            return [[doc, 0, False]]
+        full = doc.to_array(PIECE_ATTRS)
+        out = []
+        for a, b, flag in runs:
+            piece = Doc(doc.vocab, words=[t.text for t in doc[a:b]], spaces=[bool(t.whitespace_) for t in doc[a:b]])
+            # token norms, entities and (where the parser will not run) the senter's sentence starts
+            piece.from_array(PIECE_ATTRS if not flag else PIECE_ATTRS[:-1],
+                             full[a:b] if not flag else full[a:b, :-1])
+            out.append([piece, doc[a].idx, flag])
+        return out
+
+    @staticmethod
+    def _fast(name: str, proc: Any) -> Any:
+        """The attribute ruler's POS rules as array masks (same `pos_`, no MORPH or LEMMA); the ruler itself where
+        its patterns use conditions TagPos does not read."""
+        if name != "attribute_ruler":
+            return proc
+        try:
+            return TagPos(proc)
+        except (ValueError, KeyError):
+            return proc
+
+    def _parse(self, docs: list[Any]) -> Iterator[Any]:
+        for proc in self._syntax:
+            docs = _pipe(proc, docs, self.batch_size)  # type: ignore[assignment]
+        return iter(docs)
+
     # -- one chunk of a document ---------------------------------------------------------------------
-    def _annotate_chunk(self, doc: Any, offset: int, st: "_State") -> None:
+    def _annotate_chunk(self, doc: Any, offset: int, st: "_State", parsed: bool = True) -> None:
         first = len(st.sentences)
         sents = [Sentence(first + i, offset + s.start_char, offset + s.end_char) for i, s in enumerate(doc.sents)]
         local = [Sentence(x.index, x.start - offset, x.end - offset) for x in sents]
         starts = [x.start for x in local]
-        atoms = self._atoms(doc, st.published)
+        atoms = self._atoms(doc, st.published, parsed)
         st.context |= self._context_countries(atoms)
         mentions: list[Mention] = []
         for chain in self._chains(doc, atoms):
-            m = self._resolve_chain(doc, chain, st.context, st.clusters)
+            m = self._resolve_chain(doc, chain, st.context, st.clusters, parsed)
             if m is None:
                 continue
             m.sentence_index = first + max(0, bisect.bisect_right(starts, m.start) - 1)
             mentions.append(m)
-        mentions.extend(self._times(doc, local, mentions, st.published))
-        if self.coder is not None:
-            for ev in self.coder.code(doc, local, mentions, st.published, st.article_id, st.coded, self._country_party):
+        mentions.extend(self._times(doc, local, mentions, st.published, parsed))
+        if self.coder is not None and parsed:
+            # mentions of the article's earlier pieces, moved into this piece's offsets while the coder reads it,
+            # so that a pronoun finds its antecedent across a piece or chunk boundary
+            prior = []
+            for m in reversed(st.mentions):  # appended in text order, give or take a piece
+                if m.end < offset - PRIOR_CHARS - CHUNK_CHARS:
+                    break
+                if m.kind == "actor" and m.end > offset - PRIOR_CHARS:
+                    prior.append(m)
+            for m in prior:
+                m.start, m.end = m.start - offset, m.end - offset
+            try:
+                found = self.coder.code(doc, local, mentions, st.published, st.article_id, st.coded,
+                                        self._country_party, prior=prior)
+            finally:
+                for m in prior:
+                    m.start, m.end = m.start + offset, m.end + offset
+            for ev in found:
                 ev.start, ev.end = ev.start + offset, ev.end + offset
                 ev.trigger = (ev.trigger[0] + offset, ev.trigger[1] + offset)
                 st.events.append(ev)
@@ -167,13 +283,15 @@ class Annotator:
         adj = self.kb.actors.get(adj_ids[0]) if adj_ids else None
         return Atom(m.start, m.end, entry, adj, place_ids[0] if place_ids else None)
 
-    def _atoms(self, doc: Any, when: date | None) -> list[Atom]:
+    def _atoms(self, doc: Any, when: date | None, parsed: bool = True) -> list[Atom]:
         """Dictionary matches (office holders picked for the article's date `when`) and NER entities."""
         words = [t.text for t in doc]
         matches = [self._atom_from_match(m, when) for m in self.index.find(words)]
-        # a role word must be a noun here ("general" in "the general said", not "in general" or "general strike")
-        matches = [a for a in matches if a.entry is None or a.entry.kind != "role"
-                   or doc[a.end - 1].pos_ in ("NOUN", "PROPN")]
+        # a role word must be a noun here ("general" in "the general said", not "in general" or "general strike");
+        # without tags: capitalised, or after a determiner or possessive
+        matches = [a for a in matches if a.entry is None or a.entry.kind != "role" or (
+            doc[a.end - 1].pos_ in ("NOUN", "PROPN") if parsed else
+            (doc[a.start].is_title or (a.start > 0 and doc[a.start - 1].lower_ in self.determiners)))]
         ents = [e for e in doc.ents if e.label_ in self.actor_labels or e.label_ in self.place_labels]
         out: list[Atom] = []
         used: set[int] = set()
@@ -242,7 +360,8 @@ class Annotator:
         span = doc[start:end]
         return span.text, span.start_char, span.end_char
 
-    def _resolve_chain(self, doc: Any, chain: list[Atom], context: set[str], clusters: list[Cluster]) -> Mention | None:
+    def _resolve_chain(self, doc: Any, chain: list[Atom], context: set[str], clusters: list[Cluster],
+                       parsed: bool = True) -> Mention | None:
         head = chain[-1]
         mods = chain[:-1] + head.inner
         text, s, e = self._span_text(doc, chain[0].start, head.end)
@@ -253,7 +372,7 @@ class Annotator:
         entry = head.entry
         # a bare country or capital: actor or place, by syntax
         if entry is not None and entry.kind in ("country", "capital") and not mods:
-            if self._is_locative(span, entry.kind):
+            if (self._is_locative if parsed else self._is_locative_by_words)(span, entry.kind):
                 return self._place_for(text, s, e, entry, context, head.label)
             return self._actor_mention(text, s, e, entry, "dictionary", head.label)
         if entry is not None and entry.kind != "role":
@@ -467,6 +586,20 @@ class Annotator:
             return root.dep_ not in self.actor_deps and root.dep_ not in ("compound", "amod", "nmod")
         return root.dep_ == "ROOT" and root.pos_ == "PROPN" and root.i + 1 < len(root.doc) and root.nbor().text in (",", "–", "-")
 
+    def _is_locative_by_words(self, span: Any, kind: str) -> bool:
+        """`_is_locative` for a sentence the parser did not read: from the words around the name."""
+        doc = span.doc
+        prev = doc[span.start - 1] if span.start > 0 else None
+        if prev is not None and prev.lower_ in self.loc_preps:
+            return True
+        if prev is not None and prev.lower_ == "to":
+            return span.start > 1 and (doc[span.start - 2].lower_ in self.motion or doc[span.start - 2].lower_ == "from")
+        nxt = doc[span.end] if span.end < len(doc) else None
+        initial = span.start == span.sent.start
+        if kind == "capital":
+            return not initial and (nxt is None or nxt.text not in ("'s", "’s"))
+        return initial and nxt is not None and nxt.text in (",", "–", "-")
+
     def _place_for(self, text: str, s: int, e: int, entry: ActorEntry, context: set[str], label: str | None) -> Mention:
         if entry.kind == "country":
             p = self.kb.country_place.get(entry.country or "")
@@ -490,7 +623,8 @@ class Annotator:
         return m
 
     # -- times -------------------------------------------------------------------------------------
-    def _times(self, doc: Any, sents: list[Sentence], mentions: list[Mention], published: date | None) -> list[Mention]:
+    def _times(self, doc: Any, sents: list[Sentence], mentions: list[Mention], published: date | None,
+               parsed: bool = True) -> list[Mention]:
         out: list[Mention] = []
         text = doc.text
         places_by_sent: dict[int, Mention] = {}
@@ -501,7 +635,7 @@ class Annotator:
             stext = text[sent.start:sent.end]
             for expr in find_times(stext):
                 s, e = sent.start + expr.start, sent.start + expr.end
-                tense = self._tense(doc, s, e)
+                tense = self._tense(doc, s, e) if parsed else self._tense_by_words(stext)
                 place = places_by_sent.get(sent.index)
                 zone = self.gaz.zone_of(self.gaz.by_id.get(place.place_id)) if place and place.place_id else None
                 v = resolve(expr, published, tense, zone, self.gaz.city_zone)
@@ -510,6 +644,11 @@ class Annotator:
                 m.anchor = v.anchor
                 out.append(m)
         return out
+
+    def _tense_by_words(self, sentence: str) -> str | None:
+        """The tense of a sentence the parser did not read: future where a future auxiliary stands, else unknown."""
+        words = set(re.findall(r"[\w']+", sentence.lower()))
+        return "future" if words & self.future_aux else None
 
     @staticmethod
     def _tense(doc: Any, start: int, end: int) -> str | None:

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -41,6 +42,7 @@ class LanguageConfig:
     redo: bool = False  # re-annotate articles done with another model or other knowledge files
     events: bool = True  # code events (PLOVER/CAMEO) from the same parse
     lexicon_files: tuple[str, ...] = ()  # extra event lexicons (TSV), after the shipped and user ones
+    parse: str = "events"  # "events": parse only the sentences the coder can use; "all": every sentence
 
 
 @dataclass
@@ -50,13 +52,14 @@ class LanguageReport:
     mentions: int = 0
     events: int = 0
     workers: int = 1
+    retried: int = 0  # batches sent again after a worker process died
     seconds: float = 0.0
     model: str = ""
     failed: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"articles": self.articles, "tokens": self.tokens, "mentions": self.mentions, "events": self.events,
-                "workers": self.workers,
+                "workers": self.workers, "retried": self.retried,
                 "seconds": round(self.seconds, 3), "model": self.model, "failed": self.failed,
                 "tokens_per_second": round(self.tokens / self.seconds) if self.seconds else None}
 
@@ -92,7 +95,8 @@ def make_annotator(cfg: LanguageConfig, nlp: Any = None) -> Any:
     from .annotate import Annotator
 
     coder = EventCoder(Lexicon.load(cfg.lexicon_files)) if cfg.events else None
-    return Annotator(cfg.model, actor_files=cfg.actor_files, place_files=cfg.place_files, nlp=nlp, coder=coder)
+    return Annotator(cfg.model, actor_files=cfg.actor_files, place_files=cfg.place_files, nlp=nlp, coder=coder,
+                     parse=cfg.parse)
 
 
 def _init_worker(cfg: LanguageConfig) -> None:
@@ -142,6 +146,157 @@ def pooled(pool: ProcessPoolExecutor, fn: Callable[[Any], Any], tasks: Iterator[
             yield f.result()
 
 
+class Session:
+    """One run of the language layer. Fed while ingest reads: once `START_POOL_AT` articles wait (or workers were
+    asked for), worker processes start, so models load while the rest is read, and full batches of committed
+    articles go to them between ingest's transactions; `finish` hands over the rest and writes everything.
+
+    A worker that dies (killed, out of memory, a crash in native code) costs a retry of the batches in flight, in
+    a new pool, not the run; a batch that kills its worker `MAX_TRIES` times is split into single articles, and an
+    article that still kills it is recorded as failed with the reason."""
+
+    START_POOL_AT = 64
+    MAX_TRIES = 3
+
+    def __init__(self, layer: "LanguageLayer", run_id: int | None, annotator: Any = None,
+                 ids: list[str] | None = None) -> None:
+        cfg = layer.config
+        self.layer, self.store, self.cfg, self.run_id = layer, layer.store, cfg, run_id
+        self.t0 = time.perf_counter()
+        self.knowledge = knowledge_hash(cfg)
+        self.model_id = ""
+        if cfg.redo:
+            from .models import check_model, model_version_from_meta
+
+            self.model_id = annotator.model if annotator is not None else model_version_from_meta(check_model(cfg.model))
+        self.fixed = ids
+        self.annotator = annotator
+        self.report = LanguageReport()
+        self.pool: ProcessPoolExecutor | None = None
+        self.workers = 0
+        self.inflight: dict[Future[Any], list[str]] = {}
+        self.tries: dict[tuple[str, ...], int] = {}
+        self.queued: set[str] = set()  # handed to a worker or written in this run
+        self.retried = 0
+
+    # -- what is waiting ----------------------------------------------------------------------------------
+    def _waiting(self) -> list[str]:
+        ids = self.fixed if self.fixed is not None else self.store.pending_annotation(
+            self.model_id, self.knowledge, redo=self.cfg.redo)
+        return [i for i in ids if i not in self.queued]
+
+    def feed(self) -> None:
+        """Between two ingest transactions: start workers when enough articles wait, hand them full batches, and
+        write the batches they finished. Never waits for a worker."""
+        if self.cfg.workers == 1:
+            return  # one process: the layer runs after reading, in this process
+        waiting = self._waiting()
+        if self.pool is None:
+            if len(waiting) < self.START_POOL_AT and self.cfg.workers is None:
+                return
+            self._start(self.cfg.workers or os.cpu_count() or 1)
+        self._submit(waiting, full_only=True)
+        self._collect(block=False)
+
+    def finish(self) -> LanguageReport:
+        cfg, report = self.cfg, self.report
+        waiting = self._waiting()
+        if self.pool is None:
+            n = len(waiting)
+            if not n:
+                return report
+            workers = cfg.workers or (1 if n < self.START_POOL_AT else (os.cpu_count() or 1))
+            workers = max(1, min(workers, (n + cfg.batch_size - 1) // cfg.batch_size))
+            if workers == 1:
+                self._in_process(waiting)
+                report.seconds = time.perf_counter() - self.t0
+                return report
+            self._start(workers)
+        try:
+            while waiting or self.inflight:
+                self._submit(waiting, full_only=False)
+                waiting = [i for i in waiting if i not in self.queued]
+                self._collect(block=True)
+        finally:
+            self._stop()
+        report.seconds = time.perf_counter() - self.t0
+        return report
+
+    # -- one process ----------------------------------------------------------------------------------------
+    def _in_process(self, ids: list[str]) -> None:
+        self.report.workers = 1
+        annotator = self.annotator or make_annotator(self.cfg)
+        size = self.cfg.batch_size
+        batches = (ids[i:i + size] for i in range(0, len(ids), size))
+        results = (list(annotate_items(annotator, self.store.texts_for(b))) for b in batches)
+        self.layer.write_results(results, self.knowledge, self.run_id, self.report, len(ids))
+
+    # -- worker processes ----------------------------------------------------------------------------------
+    def _start(self, workers: int) -> None:
+        self.workers = workers
+        self.report.workers = workers
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(self.cfg,))
+
+    def _stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _submit(self, waiting: list[str], full_only: bool) -> None:
+        size = self.cfg.batch_size
+        pos = 0
+        while len(self.inflight) < 2 * self.workers and pos < len(waiting):
+            batch = waiting[pos:pos + size]
+            if full_only and len(batch) < size:
+                break
+            pos += len(batch)
+            self._send(batch)
+
+    def _send(self, batch: list[str]) -> None:
+        assert self.pool is not None
+        self.inflight[self.pool.submit(_annotate_batch, self.store.texts_for(batch))] = batch
+        self.queued.update(batch)
+
+    def _collect(self, block: bool) -> None:
+        if not self.inflight:
+            return
+        if block:
+            wait(list(self.inflight), return_when=FIRST_COMPLETED)
+        lost: list[list[str]] = []
+        for f in [f for f in self.inflight if f.done()]:
+            batch = self.inflight.pop(f)
+            try:
+                result = f.result()
+            except BrokenProcessPool:
+                lost.append(batch)
+                continue
+            self.layer.write_results([result], self.knowledge, self.run_id, self.report, len(self.queued))
+        if lost:
+            self._recover(lost)
+
+    def _recover(self, lost: list[list[str]]) -> None:
+        """A worker died: every batch in flight is lost with the pool. Start a new pool and send them again."""
+        lost += list(self.inflight.values())
+        self.inflight.clear()
+        assert self.pool is not None
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self._start(self.workers)
+        for batch in lost:
+            key = tuple(batch)
+            self.tries[key] = self.tries.get(key, 1) + 1
+            self.retried += 1
+            self.report.retried = self.retried
+            if self.tries[key] <= self.MAX_TRIES:
+                self._send(batch)
+            elif len(batch) > 1:
+                for one in batch:
+                    self._send([one])
+            else:
+                self.report.failed.append({"article_id": batch[0], "error": f"the worker process died on this "
+                                           f"article {self.MAX_TRIES} times (killed, out of memory or crashed)"})
+
+
 def surname_block(name: str) -> str:
     """A consonant skeleton of the surname: Soleimani, Suleimani and Soleymani share 'slmn'."""
     parts = fold(name).split()
@@ -160,38 +315,11 @@ class LanguageLayer:
 
     def run(self, run_id: int | None = None, annotator: Any = None, ids: list[str] | None = None) -> LanguageReport:
         """Annotate (and code) the articles not done yet, or exactly `ids` (`sitrep recode`)."""
-        cfg = self.config
-        t0 = time.perf_counter()
-        knowledge = knowledge_hash(cfg)
-        from .models import check_model, model_version_from_meta
+        return self.session(run_id, annotator, ids).finish()
 
-        report = LanguageReport()
-        model_id = None
-        if cfg.redo:
-            model_id = annotator.model if annotator is not None else model_version_from_meta(check_model(cfg.model))
-        if ids is None:
-            ids = self.store.pending_annotation(model_id or "", knowledge, redo=cfg.redo)
-        if not ids:
-            return report
-        workers = cfg.workers or (1 if len(ids) < 64 else (os.cpu_count() or 1))
-        workers = max(1, min(workers, (len(ids) + cfg.batch_size - 1) // cfg.batch_size))
-        report.workers = workers
-        batches = (ids[i:i + cfg.batch_size] for i in range(0, len(ids), cfg.batch_size))
-        if workers == 1:
-            if annotator is None:
-                annotator = make_annotator(cfg)
-            results: Iterable[list[Any]] = (list(annotate_items(annotator, self.store.texts_for(b))) for b in batches)
-            self.write_results(results, knowledge, run_id, report, len(ids))
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(cfg,)) as pool:
-                self.write_results(self._pooled(pool, batches, workers), knowledge, run_id, report, len(ids))
-        report.seconds = time.perf_counter() - t0
-        return report
-
-    def _pooled(self, pool: ProcessPoolExecutor, batches: Iterator[list[str]], workers: int) -> Iterator[list[Any]]:
-        return pooled(pool, _annotate_batch, (self.store.texts_for(b) for b in batches), workers)
+    def session(self, run_id: int | None = None, annotator: Any = None, ids: list[str] | None = None) -> "Session":
+        """A run that ingest can feed while it reads (`Session.feed` between its transactions), then `finish`."""
+        return Session(self, run_id, annotator, ids)
 
     def write_results(self, results: Iterable[list[Any]], knowledge: str, run_id: int | None,
                    report: LanguageReport, total: int) -> None:
@@ -202,8 +330,7 @@ class LanguageLayer:
                     report.failed.append({"article_id": r[0], "error": r[1]})
             self.store.begin()
             try:
-                for a in anns:
-                    self._link_people(a)
+                self._link_people(anns)
                 version = pipeline_version(__version__, anns[0].model, knowledge) if anns else None
                 self.store.put_annotations(anns, knowledge, run_id, version)
                 self.store.commit()
@@ -219,31 +346,45 @@ class LanguageLayer:
             if self.progress:
                 self.progress(report.articles, total)
 
-    def _link_people(self, ann: Annotation) -> None:
-        """Give people the dictionary does not know one identity across articles (spelling variants included)."""
-        local: dict[str, str] = {}
-        for m in ann.mentions:
-            if m.kind != "actor" or not (m.actor_id or "").startswith("person:"):
-                continue
-            key = m.actor_id or ""
-            if key in local:
-                m.actor_id = local[key]
-                continue
-            name = m.name or m.text
-            block = surname_block(name)
-            best = None
-            for pid, pname, pcountry in self.store.person_identities(block):
-                if m.country and pcountry and m.country != pcountry:
+    def _link_people(self, anns: list[Annotation]) -> None:
+        """Give people the dictionary does not know one identity across articles (spelling variants included).
+        One query for the batch's surname blocks and one insert of the new identities; articles are linked in
+        order, each seeing the identities the ones before it added."""
+        people = [m for a in anns for m in a.mentions
+                  if m.kind == "actor" and (m.actor_id or "").startswith("person:")]
+        if not people:
+            return
+        known = self.store.person_identities_in(sorted({surname_block(m.name or m.text) for m in people}))
+        stored = self.store.person_ids_known(sorted({m.actor_id or "" for m in people}))
+        added: list[tuple[str, str, str | None, str]] = []
+        for ann in anns:
+            local: dict[str, str] = {}
+            for m in ann.mentions:
+                if m.kind != "actor" or not (m.actor_id or "").startswith("person:"):
                     continue
-                score = fuzz.token_sort_ratio(fold(name), fold(pname))
-                if pid == key:
-                    score = 101
-                if score >= 85 and (best is None or score > best[0]):
-                    best = (score, pid, pname)
-            if best is None:
-                self.store.add_person_identity(key, name, m.country, block)
-                local[key] = key
-            else:
-                local[key] = best[1]
-                m.actor_id = best[1]
-                m.name = best[2]
+                key = m.actor_id or ""
+                if key in local:
+                    m.actor_id = local[key]
+                    continue
+                name = m.name or m.text
+                block = surname_block(name)
+                best = None
+                for pid, pname, pcountry in known[block]:
+                    if m.country and pcountry and m.country != pcountry:
+                        continue
+                    score = fuzz.token_sort_ratio(fold(name), fold(pname))
+                    if pid == key:
+                        score = 101
+                    if score >= 85 and (best is None or score > best[0]):
+                        best = (score, pid, pname)
+                if best is None:
+                    if key not in stored:  # as the insert below will: a stored id keeps its first name and block
+                        stored.add(key)
+                        known[block].append((key, name, m.country))
+                        added.append((key, name, m.country, block))
+                    local[key] = key
+                else:
+                    local[key] = best[1]
+                    m.actor_id = best[1]
+                    m.name = best[2]
+        self.store.add_person_identities(added)

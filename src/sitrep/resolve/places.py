@@ -46,7 +46,7 @@ class Gazetteer:
 
     def _add(self, name: str, p: PlaceEntry) -> None:
         lst = self.by_name.setdefault(fold(name), [])
-        if p not in lst:
+        if not any(q is p for q in lst):  # entries are made once each: identity is equality here, and cheaper
             lst.append(p)
 
     def _load_geonames(self, min_population: int) -> None:

@@ -5,6 +5,7 @@ Mixed into `Store`; all SQL for these tables lives here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -18,6 +19,9 @@ MENTION_FIELDS = ("kind", "text", "start_char", "end_char", "sentence_index", "n
 MENTION_EXPORT_COLUMNS = ("article_id", "kind", "text", "start", "end", "sentence_index", "sentence", "name", "code",
                           "country", "sector", "wikidata", "actor_id", "place_id", "geonameid", "lat", "lon",
                           "place_kind", "precision", "value", "value_end", "anchor", "reason", "method")
+_DERIVED = ("article_days", "article_leads", "article_actors", "sentence_vectors")  # per-article reading keys (schema version 5)
+LEAD_SENTENCES = 5  # article_leads holds this many first sentences
+_ATTR = {"start_char": "start", "end_char": "end"}  # Mention attributes under other column names
 _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa.int32(), "geonameid": pa.int64(),
           "lat": pa.float64(), "lon": pa.float64()}
 
@@ -26,6 +30,20 @@ _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa
 _ENTITY_KEY = ("CASE kind WHEN 'actor' THEN coalesce(actor_id, 'unresolved:' || lower(text)) "
                "WHEN 'place' THEN coalesce(place_id, 'unresolved:' || lower(text)) "
                "ELSE coalesce(value, 'unresolved:' || lower(text)) END")
+
+
+def _lower(v: str | None) -> str | None:
+    return v.lower() if v is not None else None
+
+
+def _iso_day(value: str | None) -> date | None:
+    """The day of a resolved day expression (`YYYY-MM-DD`), as the store's TRY_CAST(value AS DATE) reads it."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
 
 
 class LanguageQueries:
@@ -57,12 +75,15 @@ class LanguageQueries:
     # -- writing -------------------------------------------------------------------------------------
     def put_annotations(self, anns: Sequence[Annotation], knowledge: str, run_id: int | None,
                         version: str | None = None) -> None:
-        """Replace what the layer stored for these articles, events included (one transaction is the caller's)."""
-        ids = [a.article_id for a in anns]
-        for table in ("sentences", "mentions", "annotated"):
-            self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, article_id)", [ids])
-        sent_rows = {"article_id": [], "idx": [], "start_char": [], "end_char": []}
+        """Replace what the layer stored for these articles, events included (one transaction is the caller's).
+        Rows go in as Arrow tables; the articles' old rows go through a join with their ids, not a list
+        parameter (a list parameter costs a pass over the list for every row of the table)."""
+        ids_tbl = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string())})  # noqa: F841
+        for table in ("sentences", "mentions", "annotated", *_DERIVED):
+            self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM ids_tbl)")
+        sent_rows: dict[str, list[Any]] = {"article_id": [], "idx": [], "start_char": [], "end_char": []}
         cols: dict[str, list[Any]] = {"article_id": [], "idx": [], **{f: [] for f in MENTION_FIELDS}}
+        fields = [(f, _ATTR.get(f, f)) for f in MENTION_FIELDS]
         for a in anns:
             for s in a.sentences:
                 sent_rows["article_id"].append(a.article_id)
@@ -72,26 +93,115 @@ class LanguageQueries:
             for n, m in enumerate(a.mentions):
                 cols["article_id"].append(a.article_id)
                 cols["idx"].append(n)
-                d = m.to_dict()
-                d["start_char"], d["end_char"] = m.start, m.end
-                for f in MENTION_FIELDS:
-                    cols[f].append(d.get(f))
+                for f, attr in fields:
+                    cols[f].append(getattr(m, attr))
         if sent_rows["article_id"]:
-            sent_tbl = pa.table(sent_rows)  # noqa: F841 - read by DuckDB's replacement scan below
+            sent_tbl = pa.table(sent_rows, schema=pa.schema([("article_id", pa.string()), ("idx", pa.int32()),  # noqa: F841
+                                                            ("start_char", pa.int32()), ("end_char", pa.int32())]))
             self.con.execute("INSERT INTO sentences SELECT * FROM sent_tbl")
         if cols["article_id"]:
             schema = pa.schema([(k, _TYPES.get(k, pa.int32() if k == "idx" else pa.string())) for k in cols])
             ment_tbl = pa.table(cols, schema=schema)  # noqa: F841
             self.con.execute(f"INSERT INTO mentions (article_id, idx, {', '.join(MENTION_FIELDS)}) "
                              f"SELECT article_id, idx, {', '.join(MENTION_FIELDS)} FROM ment_tbl")
+        self._put_reading_keys(anns)
         self.put_events(anns, version)
-        for a in anns:
+        if anns:
+            ann_tbl = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string()),  # noqa: F841
+                                "model": pa.array([a.model for a in anns], pa.string()),
+                                "tokens": pa.array([a.tokens for a in anns], pa.int32()),
+                                "mentions": pa.array([len(a.mentions) for a in anns], pa.int32())})
             self.con.execute("INSERT INTO annotated (article_id, model, knowledge, tokens, mentions, run_id) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", [a.article_id, a.model, knowledge, a.tokens, len(a.mentions), run_id])
+                             "SELECT article_id, model, ?, tokens, mentions, ? FROM ann_tbl", [knowledge, run_id])
+
+    def _put_reading_keys(self, anns: Sequence[Annotation]) -> None:
+        """What timelines and actor selections read instead of every mention and sentence (schema version 5):
+        per article, the days its day-precision time expressions resolve to (with the sentences and their
+        offsets), the offsets of its first sentences, and the keys of the actors it names."""
+        days: dict[str, list[Any]] = {"article_id": [], "day": [], "sentences": [], "starts": [], "ends": []}
+        leads: dict[str, list[Any]] = {"article_id": [], "starts": [], "ends": []}
+        names: dict[str, list[Any]] = {"article_id": [], "code": [], "name": [], "actor_id": []}
+        for a in anns:
+            spans = {s.index: (s.start, s.end) for s in a.sentences}
+            first = sorted(a.sentences, key=lambda s: s.index)
+            first = [s for s in first if s.index < LEAD_SENTENCES]
+            if first:
+                leads["article_id"].append(a.article_id)
+                leads["starts"].append([s.start for s in first])
+                leads["ends"].append([s.end for s in first])
+            by_day: dict[date, set[int]] = {}
+            seen: set[tuple[Any, ...]] = set()
+            for m in a.mentions:
+                if m.kind == "time" and m.precision == "day" and m.sentence_index in spans:
+                    d = _iso_day(m.value)
+                    if d is not None:
+                        by_day.setdefault(d, set()).add(m.sentence_index)
+                elif m.kind == "actor":
+                    key = (_lower(m.code), _lower(m.name), _lower(m.actor_id))
+                    if key not in seen:
+                        seen.add(key)
+                        names["article_id"].append(a.article_id)
+                        for col, v in zip(("code", "name", "actor_id"), key):
+                            names[col].append(v)
+            for d, idx in sorted(by_day.items()):
+                order = sorted(idx)
+                days["article_id"].append(a.article_id)
+                days["day"].append(d)
+                days["sentences"].append(order)
+                days["starts"].append([spans[i][0] for i in order])
+                days["ends"].append([spans[i][1] for i in order])
+        ints = pa.list_(pa.int32())
+        if days["article_id"]:
+            day_tbl = pa.table(days, schema=pa.schema([("article_id", pa.string()), ("day", pa.date32()),  # noqa: F841
+                                                       ("sentences", ints), ("starts", ints), ("ends", ints)]))
+            self.con.execute("INSERT INTO article_days SELECT article_id, day, sentences, starts, ends FROM day_tbl")
+        if leads["article_id"]:
+            lead_tbl = pa.table(leads, schema=pa.schema([("article_id", pa.string()), ("starts", ints),  # noqa: F841
+                                                         ("ends", ints)]))
+            self.con.execute("INSERT INTO article_leads SELECT article_id, starts, ends FROM lead_tbl")
+        if names["article_id"]:
+            name_tbl = pa.table(names, schema=pa.schema([(k, pa.string()) for k in names]))  # noqa: F841
+            self.con.execute(
+                "INSERT INTO actor_names SELECT (SELECT coalesce(max(key), 0) FROM actor_names) + row_number() OVER "
+                "(ORDER BY code, name, actor_id), code, name, actor_id FROM (SELECT DISTINCT code, name, actor_id "
+                "FROM name_tbl EXCEPT SELECT code, name, actor_id FROM actor_names)")
+            self.con.execute(
+                "INSERT INTO article_actors SELECT n.article_id, k.key FROM name_tbl n JOIN actor_names k "
+                "ON k.code IS NOT DISTINCT FROM n.code AND k.name IS NOT DISTINCT FROM n.name "
+                "AND k.actor_id IS NOT DISTINCT FROM n.actor_id")
 
     def person_identities(self, block: str) -> list[tuple[str, str, str | None]]:
         """Known identities sharing `block` (candidates for the same person under another spelling)."""
         return self.con.execute("SELECT id, name, country FROM person_identities WHERE block = ?", [block]).fetchall()
+
+    def person_identities_in(self, blocks: Sequence[str]) -> dict[str, list[tuple[str, str, str | None]]]:
+        """`person_identities` for many blocks in one query: block -> identities."""
+        out: dict[str, list[tuple[str, str, str | None]]] = {b: [] for b in blocks}
+        if not blocks:
+            return out
+        blk_tbl = pa.table({"block": pa.array(list(out), pa.string())})  # noqa: F841 - read by DuckDB below
+        for pid, name, country, block in self.con.execute(
+                "SELECT id, name, country, block FROM person_identities WHERE block IN (SELECT block FROM blk_tbl) "
+                "ORDER BY rowid").fetchall():
+            out[block].append((pid, name, country))
+        return out
+
+    def person_ids_known(self, ids: Sequence[str]) -> set[str]:
+        """Which of these person identity ids are already stored."""
+        if not ids:
+            return set()
+        pids_tbl = pa.table({"id": pa.array(list(ids), pa.string())})  # noqa: F841 - read by DuckDB below
+        return {r[0] for r in self.con.execute(
+            "SELECT id FROM person_identities WHERE id IN (SELECT id FROM pids_tbl)").fetchall()}
+
+    def add_person_identities(self, rows: Sequence[tuple[str, str, str | None, str]]) -> None:
+        """Insert (id, name, country, block) identities in one statement; ids already known are kept."""
+        if not rows:
+            return
+        pid_tbl = pa.table({k: pa.array([r[n] for r in rows], pa.string())  # noqa: F841 - read by DuckDB below
+                            for n, k in enumerate(("id", "name", "country", "block"))})
+        self.con.execute("INSERT INTO person_identities SELECT id, name, country, block FROM pid_tbl "
+                         "ON CONFLICT DO NOTHING")
 
     def add_person_identity(self, pid: str, name: str, country: str | None, block: str) -> None:
         self.con.execute("INSERT INTO person_identities VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -159,5 +269,5 @@ class LanguageQueries:
         return {"annotated_articles": row[0], "tokens": int(row[1]), "mentions": kinds, "unresolved": unresolved}
 
     def delete_language(self, article_id: str) -> None:
-        for table in ("sentences", "mentions", "annotated", "events"):
+        for table in ("sentences", "mentions", "annotated", "events", *_DERIVED):
             self.con.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])
