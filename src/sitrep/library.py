@@ -60,6 +60,15 @@ class Sitrep:
         return Ingestor(self.store, config, progress=progress, stdin=stdin, batch_size=batch_size, language=language,
                         language_progress=language_progress).run(inputs)
 
+    def load(self, location: str, *, runs: list[str] | None = None, partial: bool = False, batch_size: int = 50,
+             progress: Progress | None = None, language_progress: LanguageProgress | None = None) -> IngestReport:
+        """Merge the Parquet partitions `sitrep process` wrote under `location` into the store, as an ingest of
+        the same inputs would have stored them (idempotent); see `sitrep.distributed.load`."""
+        from .distributed.load import load
+
+        return load(self.store, location, runs=runs, partial=partial, batch_size=batch_size, progress=progress,
+                    language_progress=language_progress)
+
     def annotate(self, language: LanguageConfig | None = None) -> LanguageReport:
         """Run the language layer over the articles not yet annotated (all of them with `redo`)."""
         cfg = language or LanguageConfig()
@@ -205,8 +214,7 @@ class Sitrep:
 
     def _embed(self, texts: list[str]) -> Any:
         if self._embedder is None:
-            from .fuse.stories import Embedder
-            self._embedder = Embedder()
+            self._embedder = _shared_embedder()
         return self._embedder.embed(texts)
 
     def _iter_events(self, f: EventFilter, mentions: bool) -> Iterator[dict[str, Any]]:
@@ -277,6 +285,19 @@ class Sitrep:
             with open(out, "w", encoding="utf-8", newline="") as fh:
                 return _text_export(fmt, fh, rows(), columns)
         return _text_export(fmt, out or io.StringIO(), rows(), columns)
+
+
+_EMBEDDER: Any = None
+
+
+def _shared_embedder() -> Any:
+    """wordllama's model, loaded once a process and shared by every `Sitrep` (it is read-only): the API opens a
+    `Sitrep` per request, and loading the model takes seconds."""
+    global _EMBEDDER
+    if _EMBEDDER is None:
+        from .fuse.stories import Embedder
+        _EMBEDDER = Embedder()
+    return _EMBEDDER
 
 
 def code(items: Iterable[dict[str, Any]], language: LanguageConfig | None = None) -> Iterator[dict[str, Any]]:

@@ -7,23 +7,37 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..fuse import refresh
 from ..model import Article, Document, Reject
-from ..nlp.layer import LanguageConfig, LanguageLayer
+from ..nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
 from ..nlp.layer import Progress as LanguageProgress
 from ..store import Store
 from .article import build_article
 from .clean import Cleaner
 from .dedup import NearDupIndex
 from .fetch import Fetcher
-from .readers import ReadContext, Skipped, read_input
+from .readers import Item, ReadContext, Skipped, read_input
 from .sources import IngestConfig, expand
 
 Progress = Callable[[dict[str, int]], None]
+MinHashed = tuple[bytes, list[tuple[int, int]]]  # NearDupIndex.signature: (signature, [(band, bucket)])
+
+
+@dataclass
+class Built:
+    """An item whose article (or reject) was built elsewhere, e.g. by `sitrep process`: stored as ingest stores
+    what it builds itself (`raw_hash` recognises it on later runs; `minhash` spares computing the signature)."""
+
+    source: str
+    locator: str
+    raw_hash: str
+    result: Article | Reject
+    url: str | None = None  # the document's URL, recorded with the item when the article has none
+    minhash: MinHashed | None = None
 
 
 @dataclass
@@ -109,29 +123,38 @@ class Ingestor:
         self.language_progress = language_progress
 
     def run(self, args: list[str], command: str = "ingest") -> IngestReport:
+        return self.run_items(self._read(args), command + " " + " ".join(args))
+
+    def _read(self, args: list[str]) -> Iterator[Item | Reject]:
+        """Every item of the inputs, in order (a source's old rejects are forgotten as it is read again)."""
+        for inp in expand(args, self.config):
+            if isinstance(inp, Reject):
+                yield inp
+                continue
+            self.store.clear_rejects_under(inp.source)
+            yield from read_input(inp, self.ctx)
+
+    def run_items(self, items: Iterable[Item | Built], command: str,
+                  annotate: Callable[[LanguageLayer, int], LanguageReport] | None = None) -> IngestReport:
+        """Store `items` in order (documents, rejects, or articles already built elsewhere), committing every
+        `batch_size` items; then the language layer (`annotate` replaces `LanguageLayer.run`, for annotations made
+        elsewhere), fusion and stories, as after any ingest."""
         store = self.store
         report = IngestReport()
         t0 = time.perf_counter()
-        report.run_id = store.start_run(command + " " + " ".join(args))
+        report.run_id = store.start_run(command)
         store.begin()
         pending = 0
         try:
-            for inp in expand(args, self.config):
-                if isinstance(inp, Reject):
-                    report.items += 1
-                    self._reject(inp, report)
-                    pending += 1
-                    continue
-                store.clear_rejects_under(inp.source)
-                for item in read_input(inp, self.ctx):
-                    self._item(item, report)
-                    pending += 1
-                    if pending >= self.batch_size:
-                        store.commit()
-                        store.begin()
-                        pending = 0
-                    if self.progress:
-                        self.progress(report.counts())
+            for item in items:
+                self._item(item, report)
+                pending += 1
+                if pending >= self.batch_size:
+                    store.commit()
+                    store.begin()
+                    pending = 0
+                if self.progress:
+                    self.progress(report.counts())
             store.commit()
         except BaseException:
             store.rollback()
@@ -141,7 +164,8 @@ class Ingestor:
         report.index = store.index_bytes()
         if self.language is not None:
             # the language layer annotates every article not yet done: this run's and any a killed run left
-            lang = LanguageLayer(store, self.language, self.language_progress).run(report.run_id)
+            layer = LanguageLayer(store, self.language, self.language_progress)
+            lang = annotate(layer, report.run_id) if annotate is not None else layer.run(report.run_id)
             report.language = lang.to_dict()
             # then fused events and stories, for this run's articles and any a killed run left unfused
             report.language.update(refresh(store, events=self.language.events))
@@ -155,13 +179,21 @@ class Ingestor:
             report.rejects.append(r.to_dict())
         self.store.put_reject(r, report.run_id)
 
-    def _item(self, item: Document | Reject | Skipped, report: IngestReport) -> None:
+    def _item(self, item: Item | Built, report: IngestReport) -> None:
         report.items += 1
         if isinstance(item, Reject):
             self._reject(item, report)
             return
         if isinstance(item, Skipped):
             report.unchanged += 1
+            return
+        if isinstance(item, Built):
+            if self.store.item_seen(item.source, item.locator, item.raw_hash):
+                report.unchanged += 1
+            elif isinstance(item.result, Reject):
+                self._reject(item.result, report)
+            else:
+                self._store_article(item.result, item.raw_hash, item.url, report, item.minhash)
             return
         rh = raw_hash(item)
         if self.store.item_seen(item.source, item.locator, rh):
@@ -176,7 +208,8 @@ class Ingestor:
             return
         self._store_article(built, rh, item.url, report)
 
-    def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport) -> None:
+    def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport,
+                       minhash: MinHashed | None = None) -> None:
         store = self.store
         same = store.article_by_hash(a.content_hash)
         if same is not None:
@@ -187,7 +220,7 @@ class Ingestor:
             self._reject(Reject(a.source, a.locator, "id-conflict",
                                 f"id {a.id!r} is already used by an article with different content"), report)
             return
-        signature, bands = self.neardup.signature(a.text)
+        signature, bands = minhash if minhash is not None else self.neardup.signature(a.text)
         best: tuple[float, str] | None = None
         for cid, csig, cdup in store.lsh_candidates(bands):
             sim = self.neardup.similarity(signature, csig)
