@@ -51,6 +51,19 @@ def convert(root: Path, out: IO[str], limit: int | None = None) -> tuple[int, in
     return written, skipped
 
 
+def sample(root: Path, out: IO[str], n: int) -> int:
+    """A systematic sample: `n` records at even steps through all non-empty articles in sorted path order (every
+    topic in proportion, the same sample on every machine). Returns how many were written."""
+    paths = [p for p in article_paths(root)]
+    records = (record(p) for p in paths)
+    kept = [p for p, r in zip(paths, records) if r is not None]
+    step = len(kept) / n if n else 1
+    picks = [kept[int(i * step)] for i in range(min(n, len(kept)))]
+    for p in picks:
+        out.write(json.dumps(record(p), ensure_ascii=False) + "\n")
+    return len(picks)
+
+
 def dataset_root(data: Path) -> Path:
     root = data / "timeline17_dev"
     if not root.is_dir():
@@ -62,10 +75,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles in sorted path order")
+    ap.add_argument("--sample", type=int, default=None,
+                    help="a systematic sample of N articles across all topics instead (bench/throughput.py's sample)")
     ap.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
     args = ap.parse_args()
     root = dataset_root(args.data)
-    if args.output == "-":
+    if args.sample:
+        fh = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+        written, skipped = sample(root, fh, args.sample), 0
+        if fh is not sys.stdout:
+            fh.close()
+    elif args.output == "-":
         written, skipped = convert(root, sys.stdout, args.limit)
     else:
         with open(args.output, "w", encoding="utf-8") as fh:

@@ -71,6 +71,7 @@ def _state_with_fts(db: Path) -> dict[str, list]:
     from sitrep.store import Store
 
     with Store(db, read_only=True) as st:
+        st.load_fts()  # readers load the full-text extension on demand
         con = st.con
         return {
             "articles": con.execute("SELECT * EXCLUDE (run_id, ingested_at) FROM articles ORDER BY id").fetchall(),
@@ -81,3 +82,55 @@ def _state_with_fts(db: Path) -> dict[str, list]:
             "search": con.execute("SELECT id FROM (SELECT id, fts_main_articles.match_bm25(id, 'ceasefire') AS s "
                                   "FROM articles) WHERE s IS NOT NULL ORDER BY id").fetchall(),
         }
+
+
+def _workers_of(pid: int) -> list[int]:
+    """Worker processes of a running sitrep (spawned multiprocessing children, not the resource tracker)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"spawn_main" in cmd:
+            out.append(int(d.name))
+    return out
+
+
+def test_a_killed_worker_costs_a_retry_not_the_run(tmp_path):
+    """SIGKILL one language-layer worker of a running `ingest --workers 2`: its batch goes to a new pool, the run
+    ends normally, and every article is annotated once."""
+    import json
+
+    corpus = tmp_path / "corpus"
+    _corpus(corpus, 160)
+    db = tmp_path / "w.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "sitrep.cli", "ingest", str(corpus), "--db", str(db),
+                             "--workers", "2", "--json", "--no-progress"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    killed = None
+    deadline = time.time() + 240
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        workers = _workers_of(proc.pid)
+        if len(workers) == 2:
+            time.sleep(6)  # let them load the model and take a batch
+            workers = _workers_of(proc.pid)
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed = workers[0]
+        time.sleep(0.2)
+    out, _ = proc.communicate(timeout=600)
+    assert killed is not None, "never saw two workers"
+    assert proc.returncode == 3, out[-2000:]  # 3: the binary file is a reject, as in an uninterrupted run
+    lang = json.loads(out)["language"]
+    assert lang["retried"] >= 1 and lang["failed"] == []
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    total, annotated, distinct = con.execute(
+        "SELECT (SELECT count(*) FROM articles WHERE skip_reason IS NULL), count(*), count(DISTINCT article_id) "
+        "FROM annotated").fetchone()
+    assert total == 160 and annotated == distinct == total

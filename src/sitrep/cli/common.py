@@ -28,7 +28,8 @@ DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (env S
                                               show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for the language layer "
-                                                   "(default: 1 for small jobs, else one per core).",
+                                                   "(default: one per core, started once 64 articles wait; "
+                                                   "fewer are annotated in this process).",
                                                    show_default=False)]
 ModelOpt = Annotated[str, typer.Option("--model", help="An installed spaCy pipeline package (for example "
                                                        "en_core_web_trf); never downloaded.")]

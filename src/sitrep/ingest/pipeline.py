@@ -143,32 +143,41 @@ class Ingestor:
         report = IngestReport()
         t0 = time.perf_counter()
         report.run_id = store.start_run(command)
-        store.begin()
-        pending = 0
+        # the language layer starts while items are read: its workers load their models and annotate the
+        # articles each commit makes visible, between this loop's transactions
+        layer = LanguageLayer(store, self.language, self.language_progress) if self.language is not None else None
+        session = layer.session(report.run_id) if layer is not None and annotate is None else None
         try:
-            for item in items:
-                self._item(item, report)
-                pending += 1
-                if pending >= self.batch_size:
-                    store.commit()
-                    store.begin()
-                    pending = 0
-                if self.progress:
-                    self.progress(report.counts())
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
-        if store.fts_dirty():
-            store.rebuild_fts()
-        report.index = store.index_bytes()
-        if self.language is not None:
-            # the language layer annotates every article not yet done: this run's and any a killed run left
-            layer = LanguageLayer(store, self.language, self.language_progress)
-            lang = annotate(layer, report.run_id) if annotate is not None else layer.run(report.run_id)
-            report.language = lang.to_dict()
-            # then fused events and stories, for this run's articles and any a killed run left unfused
-            report.language.update(refresh(store, events=self.language.events))
+            store.begin()
+            pending = 0
+            try:
+                for item in items:
+                    self._item(item, report)
+                    pending += 1
+                    if pending >= self.batch_size:
+                        store.commit()
+                        if session is not None:
+                            session.feed()
+                        store.begin()
+                        pending = 0
+                    if self.progress:
+                        self.progress(report.counts())
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
+            if store.fts_dirty():
+                store.rebuild_fts()
+            report.index = store.index_bytes()
+            if layer is not None:
+                # every article not yet done: this run's and any a killed run left
+                lang = annotate(layer, report.run_id) if annotate is not None else session.finish()  # type: ignore[union-attr]
+                report.language = lang.to_dict()
+                # then fused events and stories, for this run's articles and any a killed run left unfused
+                report.language.update(refresh(store, events=self.language.events))  # type: ignore[union-attr]
+        finally:
+            if session is not None:
+                session.close()
         report.seconds = time.perf_counter() - t0
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report

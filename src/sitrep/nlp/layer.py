@@ -243,6 +243,11 @@ class Session:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def close(self) -> None:
+        """Stop the workers (after `finish`, or when the caller failed while feeding)."""
+        self.inflight.clear()
+        self._stop()
+
     def _submit(self, waiting: list[str], full_only: bool) -> None:
         size = self.cfg.batch_size
         pos = 0
@@ -255,7 +260,14 @@ class Session:
 
     def _send(self, batch: list[str]) -> None:
         assert self.pool is not None
-        self.inflight[self.pool.submit(_annotate_batch, self.store.texts_for(batch))] = batch
+        texts = self.store.texts_for(batch)
+        try:
+            future = self.pool.submit(_annotate_batch, texts)
+        except BrokenProcessPool:  # a worker died while nothing was in flight: the batches in flight are lost too
+            self._recover([])
+            assert self.pool is not None
+            future = self.pool.submit(_annotate_batch, texts)
+        self.inflight[future] = batch
         self.queued.update(batch)
 
     def _collect(self, block: bool) -> None:
