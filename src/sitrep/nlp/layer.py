@@ -157,6 +157,7 @@ class Session:
 
     START_POOL_AT = 64
     MAX_TRIES = 3
+    MAX_BATCH_CHARS = 100_000
 
     def __init__(self, layer: "LanguageLayer", run_id: int | None, annotator: Any = None,
                  ids: list[str] | None = None) -> None:
@@ -259,16 +260,30 @@ class Session:
             self._send(batch)
 
     def _send(self, batch: list[str]) -> None:
-        assert self.pool is not None
+        """Submit a batch, cut where it holds more than `MAX_BATCH_CHARS` of text: a very long page goes alone,
+        and the articles after it are not held up behind it."""
         texts = self.store.texts_for(batch)
+        part: list[tuple[str, str, Any]] = []
+        size = 0
+        for t in texts:
+            if part and size + len(t[1]) > self.MAX_BATCH_CHARS:
+                self._submit_texts(part)
+                part, size = [], 0
+            part.append(t)
+            size += len(t[1])
+        if part:
+            self._submit_texts(part)
+        self.queued.update(batch)
+
+    def _submit_texts(self, texts: list[tuple[str, str, Any]]) -> None:
+        assert self.pool is not None
         try:
             future = self.pool.submit(_annotate_batch, texts)
         except BrokenProcessPool:  # a worker died while nothing was in flight: the batches in flight are lost too
             self._recover([])
             assert self.pool is not None
             future = self.pool.submit(_annotate_batch, texts)
-        self.inflight[future] = batch
-        self.queued.update(batch)
+        self.inflight[future] = [t[0] for t in texts]
 
     def _collect(self, block: bool) -> None:
         if not self.inflight:

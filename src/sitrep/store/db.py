@@ -81,7 +81,9 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                 if "lock" in str(exc).lower():
                     raise StoreError(f"the database {self.path} is in use by another sitrep process") from exc
                 raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self.con.execute(f"LOAD '{_fts_extension()}'")  # a path we computed, not user input
+        self._fts_loaded = False
+        if not read_only:
+            self.load_fts()  # a writer may rebuild the index
         if read_only:
             self._check_version()
         else:
@@ -99,27 +101,30 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        self.begin()
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.rollback()
             raise
-        self.con.execute("COMMIT")
+        self.commit()
 
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
+        self._tx, self._fts_marked = True, False
 
     def commit(self) -> None:
         self.con.execute("COMMIT")
+        self._tx, self._fts_marked = False, False
 
     def rollback(self) -> None:
         self.con.execute("ROLLBACK")
+        self._tx, self._fts_marked = False, False
 
     # -- schema -----------------------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        exists = self.con.execute(  # duckdb_tables(): information_schema costs twice as much, on every open
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
         ).fetchone()[0]
         if not exists:
             return 0
@@ -180,6 +185,12 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                                [content_hash]).fetchone()
         return row[0] if row else None
 
+    def article_origins(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """id -> (source, locator, content_hash): which item made each stored article (`sitrep load`)."""
+        rows = self.con.execute("SELECT id, source, locator, content_hash FROM articles WHERE list_contains(?, id)",
+                                [list(ids)]).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
     def article_hash(self, article_id: str) -> str | None:
         row = self.con.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
         return row[0] if row else None
@@ -188,13 +199,65 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         self.con.execute(
             "INSERT INTO articles (id, source, locator, fmt, url, title, author, outlet, published, date_source,"
             " date_note, language, language_score, skip_reason, text, raw_text, removed, content_hash,"
-            " duplicate_of, similarity, n_chars, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?)",
+            " duplicate_of, similarity, n_chars, raw_chars, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [a.id, a.source, a.locator, a.fmt, a.url, a.title, a.author, a.outlet, a.published, a.date_source,
              a.date_note, a.language, a.language_score, a.skip_reason, a.text, a.raw_text,
              json.dumps([s.to_dict() for s in a.removed]), a.content_hash, a.duplicate_of, a.similarity,
-             len(a.text), run_id],
+             len(a.text), len(a.raw_text), run_id],
         )
+
+    def insert_articles(self, arts: Sequence[Article], run_id: int | None,
+                        signatures: Sequence[tuple[bytes, Sequence[tuple[int, int]]]] | None = None) -> None:
+        """Bulk-load articles known to be new (inside the caller's transaction): the articles, their input items
+        (kind 'article', raw hash = content hash) and, when given, their near-duplicate signatures and bands.
+        Rows go in as Arrow tables, not one statement per row."""
+        if not arts:
+            return
+        import pyarrow as pa
+
+        art_tbl = pa.table({  # noqa: F841 - read by DuckDB's replacement scan below
+            "id": pa.array([a.id for a in arts], pa.string()),
+            "source": pa.array([a.source for a in arts], pa.string()),
+            "locator": pa.array([a.locator for a in arts], pa.string()),
+            "fmt": pa.array([a.fmt for a in arts], pa.string()),
+            "url": pa.array([a.url for a in arts], pa.string()),
+            "title": pa.array([a.title for a in arts], pa.string()),
+            "author": pa.array([a.author for a in arts], pa.string()),
+            "outlet": pa.array([a.outlet for a in arts], pa.string()),
+            "published": pa.array([a.published for a in arts], pa.date32()),
+            "date_source": pa.array([a.date_source for a in arts], pa.string()),
+            "date_note": pa.array([a.date_note for a in arts], pa.string()),
+            "language": pa.array([a.language for a in arts], pa.string()),
+            "language_score": pa.array([a.language_score for a in arts], pa.float64()),
+            "skip_reason": pa.array([a.skip_reason for a in arts], pa.string()),
+            "text": pa.array([a.text for a in arts], pa.string()),
+            "raw_text": pa.array([a.raw_text for a in arts], pa.string()),
+            "removed": pa.array([json.dumps([s.to_dict() for s in a.removed]) for a in arts], pa.string()),
+            "content_hash": pa.array([a.content_hash for a in arts], pa.string()),
+            "duplicate_of": pa.array([a.duplicate_of for a in arts], pa.string()),
+            "similarity": pa.array([a.similarity for a in arts], pa.float64()),
+            "n_chars": pa.array([len(a.text) for a in arts], pa.int32()),
+            "raw_chars": pa.array([len(a.raw_text) for a in arts], pa.int32()),
+            "run_id": pa.array([run_id] * len(arts), pa.int32())})
+        cols = ("id, source, locator, fmt, url, title, author, outlet, published, date_source, date_note, language, "
+                "language_score, skip_reason, text, raw_text, removed, content_hash, duplicate_of, similarity, "
+                "n_chars, raw_chars, run_id")
+        self.con.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM art_tbl")
+        self.con.execute("INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) "
+                         "SELECT source, locator, content_hash, id, 'article', url, run_id FROM art_tbl "
+                         "ON CONFLICT DO NOTHING")
+        if signatures:
+            sig_tbl = pa.table({"article_id": pa.array([a.id for a in arts], pa.string()),  # noqa: F841
+                                "signature": pa.array([s for s, _ in signatures], pa.binary())})
+            self.con.execute("INSERT INTO minhash (article_id, signature) SELECT article_id, signature FROM sig_tbl")
+            band_tbl = pa.table({  # noqa: F841
+                "band": pa.array([b for _, bands in signatures for b, _ in bands], pa.int16()),
+                "bucket": pa.array([h for _, bands in signatures for _, h in bands], pa.int64()),
+                "article_id": pa.array([a.id for a, (_, bands) in zip(arts, signatures) for _ in bands],
+                                       pa.string())})
+            self.con.execute("INSERT INTO lsh_bands SELECT band, bucket, article_id FROM band_tbl")
+        self.mark_fts_dirty()
 
     def add_item(self, source: str, locator: str, raw_hash: str, article_id: str, kind: str,
                  url: str | None, run_id: int | None) -> None:
@@ -251,7 +314,11 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     # The FTS index does not follow inserts; a flag written in the same transaction as the articles says
     # it is stale, so a run killed before the rebuild is caught up by the next one.
     def mark_fts_dirty(self) -> None:
+        """Flag the full-text index as stale, in the caller's transaction (once per explicit transaction)."""
+        if getattr(self, "_fts_marked", False):
+            return
         self.con.execute("INSERT INTO meta VALUES ('fts_dirty', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
+        self._fts_marked = getattr(self, "_tx", False)
 
     def fts_dirty(self) -> bool:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'fts_dirty'").fetchone()
@@ -265,9 +332,21 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
             self.con.execute("PRAGMA drop_fts_index('articles')")
         self.con.execute("INSERT INTO meta VALUES ('fts_dirty', '0') ON CONFLICT (key) DO UPDATE SET value = '0'")
 
+    def load_fts(self) -> None:
+        """Load the full-text search extension into this connection. Readers load it on their first full-text
+        query (`_has_fts`), not when they open: checking the extension's signature takes about 60 ms, more than
+        most queries, and the API opens the store for every request."""
+        if not self._fts_loaded:
+            self.con.execute(f"LOAD '{_fts_extension()}'")  # a path we computed, not user input
+            self._fts_loaded = True
+
     def _has_fts(self) -> bool:
-        return bool(self.con.execute(
+        """Whether the full-text index exists (loading the extension that queries it when it does)."""
+        found = bool(self.con.execute(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_articles'").fetchone()[0])
+        if found:
+            self.load_fts()
+        return found
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod
@@ -352,22 +431,27 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     def stats(self) -> dict[str, Any]:
         q = self.con.execute
         out: dict[str, Any] = {}
-        out["articles"] = q("SELECT count(*) FROM articles").fetchone()[0]
-        out["near_duplicates"] = q("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
+        # one pass over the articles' small columns for the counts, one (grouping sets) for the breakdowns
+        (out["articles"], out["near_duplicates"], out["dated"], lo, hi, out["skipped_by_later_layers"],
+         out["removed_boilerplate_chars"]) = q(
+            "SELECT count(*), count(*) FILTER (WHERE duplicate_of IS NOT NULL), count(published), min(published), "
+            "max(published), count(skip_reason), coalesce(sum(raw_chars - n_chars), 0) FROM articles").fetchone()
         out["exact_duplicates"] = q("SELECT count(*) FROM items WHERE kind = 'duplicate'").fetchone()[0]
         out["rejects"] = q("SELECT count(*) FROM rejects").fetchone()[0]
-        out["dated"] = q("SELECT count(*) FROM articles WHERE published IS NOT NULL").fetchone()[0]
-        lo, hi = q("SELECT min(published), max(published) FROM articles").fetchone()
         out["published_range"] = [lo.isoformat() if lo else None, hi.isoformat() if hi else None]
-        out["languages"] = dict(q("SELECT coalesce(language, '?'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-        out["skipped_by_later_layers"] = q("SELECT count(*) FROM articles WHERE skip_reason IS NOT NULL").fetchone()[0]
-        out["outlets"] = dict(q("SELECT coalesce(outlet, '(unknown)'), count(*) FROM articles GROUP BY 1"
-                                " ORDER BY 2 DESC, 1 LIMIT 20").fetchall())
-        out["formats"] = dict(q("SELECT fmt, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-        out["date_sources"] = dict(q("SELECT coalesce(date_source, 'none'), count(*) FROM articles GROUP BY 1"
-                                     " ORDER BY 2 DESC, 1").fetchall())
+        groups: dict[str, list[tuple[Any, int]]] = {"languages": [], "outlets": [], "formats": [], "date_sources": []}
+        for g, key, n in q(
+                "SELECT CASE WHEN GROUPING(language) = 0 THEN 'languages' WHEN GROUPING(outlet) = 0 THEN 'outlets' "
+                "WHEN GROUPING(fmt) = 0 THEN 'formats' ELSE 'date_sources' END, "
+                "coalesce(CASE WHEN GROUPING(language) = 0 THEN coalesce(language, '?') "
+                "WHEN GROUPING(outlet) = 0 THEN coalesce(outlet, '(unknown)') WHEN GROUPING(fmt) = 0 THEN fmt "
+                "ELSE coalesce(date_source, 'none') END, ''), count(*) FROM articles "
+                "GROUP BY GROUPING SETS ((language), (outlet), (fmt), (date_source))").fetchall():
+            groups[g].append((key, n))
+        for g, rows in groups.items():
+            rows.sort(key=lambda kv: (-kv[1], kv[0]))
+            out[g] = dict(rows[:20] if g == "outlets" else rows)
         out["reject_reasons"] = dict(q("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-        out["removed_boilerplate_chars"] = q("SELECT coalesce(sum(length(raw_text) - length(text)), 0) FROM articles").fetchone()[0]
         out["near_duplicate_index"] = self.index_bytes()
         out["language"] = self.language_stats()
         out["events"] = self.event_stats()
@@ -375,7 +459,10 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         out["stories"] = self.con.execute("SELECT count(*) FROM stories").fetchone()[0]
         out["schema_version"] = self.schema_version()
         out["runs"] = q("SELECT count(*) FROM runs").fetchone()[0]
-        return out
+        order = ("articles", "near_duplicates", "exact_duplicates", "rejects", "dated", "published_range", "languages",
+                 "skipped_by_later_layers", "outlets", "formats", "date_sources", "reject_reasons",
+                 "removed_boilerplate_chars")
+        return {**{k: out[k] for k in order}, **{k: v for k, v in out.items() if k not in order}}
 
     # -- retraction ---------------------------------------------------------------------------
     def delete_articles(self, ids: Iterable[str]) -> list[str]:
