@@ -155,6 +155,11 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                     self.con.execute(sql)
                 self.con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             applied.append(version)
+        if applied:
+            # Write the new schema into the file now: DuckDB 1.5.5 cannot replay an ALTER TABLE ... ADD COLUMN from
+            # the write-ahead log ("GetDefaultDatabase with no default database set"), so a store killed before its
+            # first checkpoint would not open again (tests/test_crash.py)
+            self.con.execute("CHECKPOINT")
         return applied
 
     # -- runs -------------------------------------------------------------------------------
