@@ -37,7 +37,7 @@ browser:
 	  else echo "no chromium, and no root to install it: the browser tests will skip"; fi; }
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench,ray]'
 	$(PY) bench/extraction.py
 	$(PY) bench/ingest.py
 	$(PY) bench/nlp.py --workers 1
@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(PY) bench/accuracy.py --workers 2
 	$(PY) bench/timelines.py
 	$(PY) bench/fusion.py
+	$(PY) bench/throughput.py
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal brief.html build src/*.egg-info
