@@ -7,7 +7,9 @@ order. New articles only re-cluster the blocks they touch, so incremental ingest
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import re
 from collections import Counter, defaultdict
@@ -197,31 +199,117 @@ class Cluster:
 
 def cluster_block(block: list[Report], rules: FusionRules) -> list[Cluster]:
     """Cluster one block deterministically: mentions in a fixed order (earliest report first), each joining the
-    most related compatible cluster or starting its own."""
-    clusters: list[Cluster] = []
-    for m in sorted(block, key=lambda r: r.order):
-        best: tuple[tuple[int, ...], Cluster, str] | None = None
-        for c in clusters:
-            links = [(x, why) for x in c.members if (why := may_merge(m, x))]
-            if not links or c.vetoes(m, rules):
+    most related compatible cluster or starting its own.
+
+    A mention is tried only against the clusters holding a mention it may merge with, found through the same
+    buckets as `blocks` (type group and article, actor root or identity; overlapping date windows), not against
+    every member of every cluster: the clusters it skips are clusters it has no link to, which the rule skips
+    anyway, so the result is the same, at a cost that grows with the block rather than with its square."""
+    ordered = sorted(block, key=lambda r: r.order)
+    placer = Placer(rules)
+    placer.place_all(ordered, partners(ordered))
+    return placer.clusters
+
+
+class Placer:
+    """The clustering pass of `cluster_block`, which can also resume: given the clusters a block's pass ended
+    with (`resume`), placing mentions that come after all of the block's members in the order gives what
+    re-running the whole pass would (each mention only looks at the clusters before it)."""
+
+    def __init__(self, rules: FusionRules) -> None:
+        self.rules = rules
+        self.clusters: list[Cluster] = []
+        self.home: dict[str, tuple[int, int]] = {}  # mention id -> (cluster index, position in its members)
+
+    def resume(self, cluster: Cluster) -> None:
+        for pos, m in enumerate(cluster.members):
+            self.home[m.id] = (len(self.clusters), pos)
+        self.clusters.append(cluster)
+
+    def place_all(self, ordered: list[Report], partners: dict[str, list[Report]]) -> None:
+        for m in ordered:
+            self.place(m, partners[m.id])
+
+    def place(self, m: Report, partners: list[Report]) -> Cluster:
+        clusters, home = self.clusters, self.home
+        linked: dict[int, list[tuple[int, Report, str]]] = {}
+        for x in partners:
+            where = home.get(x.id)
+            if where is None:  # not placed yet: later in the order
                 continue
+            why = may_merge(m, x)
+            if why:
+                linked.setdefault(where[0], []).append((where[1], x, why))
+        best: tuple[tuple[int, ...], Cluster, str] | None = None
+        for ci in sorted(linked):
+            c = clusters[ci]
+            if c.vetoes(m, self.rules):
+                continue
+            links = sorted(linked[ci], key=lambda t: t[0])
             score = c.affinity(m, len(links))
             if best is None or score > best[0]:
-                best = (score, c, f"{links[0][1]} (with {links[0][0].id})")
+                best = (score, c, f"{links[0][2]} (with {links[0][1].id})")
         if best is None:
             c = Cluster()
             c.members.append(m)
             c.reasons[m.id] = "first report"
+            home[m.id] = (len(clusters), 0)
             clusters.append(c)
-        else:
-            best[1].members.append(m)
-            best[1].reasons[m.id] = best[2]
-    return clusters
+            return c
+        target = best[1]
+        home[m.id] = (home[target.members[0].id][0], len(target.members))
+        target.members.append(m)
+        target.reasons[m.id] = best[2]
+        return target
+
+
+def partners(reports: list[Report]) -> dict[str, list[Report]]:
+    """For each mention, the mentions it may merge with at all: those sharing a type group and an article, an
+    actor root or an identity, with overlapping date windows or no date (a superset of `may_merge`)."""
+    buckets: dict[tuple[str, ...], list[Report]] = defaultdict(list)
+    for r in reports:
+        for k in [("a", r.group, r.article_id)] + [("r", r.group, k) for k in r.roots] + (
+                [("i", r.identity)] if r.identity else []):
+            buckets[k].append(r)
+    out: dict[str, dict[str, Report]] = {r.id: {} for r in reports}
+    for bucket in buckets.values():
+        if len(bucket) < 64:
+            for r in bucket:
+                mine = out[r.id]
+                for x in bucket:
+                    if x.id != r.id:
+                        mine[x.id] = x
+            continue
+        short = sorted((x for x in bucket if x.lo is not None and x.hi is not None
+                        and (x.hi - x.lo).days <= _LONG_WINDOW), key=lambda x: x.lo)  # type: ignore[operator]
+        rest = [x for x in bucket if x.lo is None or x.hi is None or (x.hi - x.lo).days > _LONG_WINDOW]
+        starts = [x.lo for x in short]
+        for r in bucket:
+            mine = out[r.id]
+            if r.lo is None or r.hi is None:
+                cands: Any = bucket
+            else:
+                i = bisect.bisect_left(starts, r.lo - timedelta(days=_LONG_WINDOW))
+                j = bisect.bisect_right(starts, r.hi)
+                cands = itertools.chain(short[i:j], rest)
+            for x in cands:
+                if x.id != r.id:
+                    mine[x.id] = x
+    return {k: list(v.values()) for k, v in out.items()}
+
+
+_LONG_WINDOW = 40  # days: windows longer than this (a stated month or year) are compared with every mention
 
 
 def blocks(reports: list[Report], known: dict[str, str]) -> list[list[Report]]:
     """Connected components of `may_merge` over `reports`; `known` maps mention ids to the block they were already
-    in (members of one old block stay connected)."""
+    in (members of one old block stay connected).
+
+    Only pairs that can merge are tried: two mentions may merge only when they share a type group and an
+    article, an actor root or an identity (the buckets below), and two dated mentions only when their date windows
+    overlap, so within a bucket a dated mention is tried against the mentions whose windows start at most
+    `_LONG_WINDOW` days before its own window ends (and against every long-window or undated one). The pairs
+    skipped are pairs `may_merge` rejects, so the components are those of trying every pair."""
     parent = {r.id: r.id for r in reports}
 
     def find(x: str) -> str:
@@ -242,15 +330,34 @@ def blocks(reports: list[Report], known: dict[str, str]) -> list[list[Report]]:
                 union(by_old[old], r.id)
             else:
                 by_old[old] = r.id
-    buckets: dict[tuple[str, str], list[Report]] = defaultdict(list)
+    buckets: dict[tuple[str, ...], list[Report]] = defaultdict(list)
     for r in reports:
-        keys = [("a", r.article_id)] + [("r", k) for k in r.roots] + ([("i", r.identity)] if r.identity else [])
+        keys = [("a", r.group, r.article_id)] + [("r", r.group, k) for k in r.roots] + (
+            [("i", r.identity)] if r.identity else [])
         for k in keys:
             buckets[k].append(r)
     for bucket in buckets.values():
         new = [r for r in bucket if r.id not in known]
+        if not new:
+            continue
+        if len(bucket) < 64:
+            for r in new:
+                for x in bucket:
+                    if x.id != r.id and find(x.id) != find(r.id) and may_merge(r, x):
+                        union(r.id, x.id)
+            continue
+        short = sorted((x for x in bucket if x.lo is not None and x.hi is not None
+                        and (x.hi - x.lo).days <= _LONG_WINDOW), key=lambda x: x.lo)  # type: ignore[operator]
+        rest = [x for x in bucket if x.lo is None or x.hi is None or (x.hi - x.lo).days > _LONG_WINDOW]
+        starts = [x.lo for x in short]
         for r in new:
-            for x in bucket:
+            if r.lo is None or r.hi is None:
+                cands: Any = bucket
+            else:
+                i = bisect.bisect_left(starts, r.lo - timedelta(days=_LONG_WINDOW))
+                j = bisect.bisect_right(starts, r.hi)
+                cands = itertools.chain(short[i:j], rest)
+            for x in cands:
                 if x.id != r.id and find(x.id) != find(r.id) and may_merge(r, x):
                     union(r.id, x.id)
     groups: dict[str, list[Report]] = defaultdict(list)

@@ -4,6 +4,7 @@ articles in any order gives the same stories; each story gets a title, key actor
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ class StoryRules:
     undated_similar: float = 0.75  # or content this close
     window_days: int = 7
     lead_chars: int = 1200
+
+
+_WORDS = re.compile(r"\w+")  # as sitrep.fuse.timeline counts words
 
 
 class Embedder:
@@ -106,8 +110,28 @@ class StoryBuilder:
                 for chunk in _chunks(sorted(changed), batch):
                     material = st.story_material(chunk)
                     st.put_stories([rec for sid in chunk if (rec := describe(sid, material[sid])) is not None])
+        sentences = self.update_sentence_vectors()
         return {"articles": added, "stories_changed": len(changed), "rebuilt": len(broken),
-                "seconds": round(time.perf_counter() - t0, 3)}
+                "sentence_vectors": sentences, "seconds": round(time.perf_counter() - t0, 3)}
+
+    def update_sentence_vectors(self, batch: int = 512) -> int:
+        """Embed the timeline candidates (each article's first sentences and those naming a day, as
+        `timeline_candidates` holds them) that have no vectors yet, one transaction a batch; returns the number of
+        sentences. Timelines read these instead of embedding their candidates on every request."""
+        st = self.store
+        n = 0
+        while pending := st.candidates_without_vectors(limit=batch):
+            texts = [" ".join(t.split()) for *_, ts in pending for t in ts]
+            vecs = self.embedder.embed(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+            rows, at = [], 0
+            for aid, day, _, ts in pending:
+                clean = texts[at:at + len(ts)]
+                rows.append((aid, day, [len(_WORDS.findall(t)) for t in clean], vecs[at:at + len(ts)]))
+                at += len(ts)
+            with st.transaction():
+                st.put_timeline_vectors(rows)
+            n += len(texts)
+        return n
 
     def _link(self, ids: list[str]) -> set[str]:
         """Put these articles (vectors stored) into stories; returns the ids of the stories written."""

@@ -42,26 +42,33 @@ def rank_dates(signals: list[tuple[date, int, int, int]], event_days: dict[date,
                   key=lambda x: (-x[1], x[0]))
 
 
-def summarise(cands: list[tuple[str, int, str, bool, Any]], k: int, embed: Any, rules: TimelineRules,
-              query: str | None = None) -> list[tuple[str, int, str]]:
-    """Up to `k` sentences (article id, sentence index, text) for one date."""
+def candidate_pool(cands: list[tuple[str, int, str, bool, Any]], rules: TimelineRules,
+                   words: dict[tuple[str, int], tuple[int, int]] | None = None) -> list[tuple[str, int, str, bool]]:
+    """The sentences of one date that may summarise it: 6 to 60 words, no repeated text (`words` gives the word
+    counts the store keeps, by (article, sentence), as `Store.timeline_vectors` returns them)."""
     pool = []
     seen: set[str] = set()
     for aid, idx, text, refers, _ in cands:
         clean = " ".join(text.split())
-        n = len(_WORDS.findall(clean))
+        known = words.get((aid, idx)) if words else None
+        n = known[1] if known is not None else len(_WORDS.findall(clean))
         key = clean.lower()
         if n < rules.min_words or n > rules.max_words or key in seen:
             continue
         seen.add(key)
         pool.append((aid, idx, clean, refers))
+    return pool
+
+
+def choose(pool: list[tuple[str, int, str, bool]], vecs: Any, k: int, rules: TimelineRules,
+           query_vec: Any = None) -> list[tuple[str, int, str]]:
+    """Up to `k` sentences of a pool (with their vectors): nearest the pool's centre (pulled toward the query),
+    sentences naming the date first, no near-repeats."""
     if not pool:
         return []
-    vecs = embed([p[2] for p in pool])
     centre = vecs.mean(axis=0)
-    if query:
-        qv = embed([query])[0]
-        centre = centre + 0.5 * qv
+    if query_vec is not None:
+        centre = centre + 0.5 * query_vec
     norm = float(np.linalg.norm(centre)) or 1.0
     score = vecs @ (centre / norm) + np.array([rules.ref_bonus if p[3] else 0.0 for p in pool])
     order = sorted(range(len(pool)), key=lambda i: (-score[i], pool[i][0], pool[i][1]))
@@ -75,25 +82,70 @@ def summarise(cands: list[tuple[str, int, str, bool, Any]], k: int, embed: Any, 
     return [(pool[i][0], pool[i][1], pool[i][2]) for i in chosen]
 
 
+def as_stored(vecs: Any) -> Any:
+    """Vectors as the store keeps them (float16), so stored and freshly computed vectors rank alike."""
+    return np.asarray(vecs, dtype=np.float16).astype(np.float32)
+
+
+def summarise(cands: list[tuple[str, int, str, bool, Any]], k: int, embed: Any, rules: TimelineRules,
+              query: str | None = None) -> list[tuple[str, int, str]]:
+    """Up to `k` sentences (article id, sentence index, text) for one date."""
+    pool = candidate_pool(cands, rules)
+    if not pool:
+        return []
+    return choose(pool, as_stored(embed([p[2] for p in pool])), k, rules, embed([query])[0] if query else None)
+
+
 def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: str | None = None,
                    query: str | None = None, since: date | None = None, until: date | None = None,
                    max_dates: int = 10, per_date: int = 2, rules: TimelineRules = TimelineRules()
                    ) -> list[dict[str, Any]]:
-    """The timeline of a selection: `[{"date", "summary", "events", "sources", "citations", "score"}]` by date."""
-    ids = store.selection_articles(story=story, actor=actor, query=query, since=since, until=until)
-    if not ids:
+    """The timeline of a selection: `[{"date", "summary", "events", "sources", "citations", "score"}]` by date.
+
+    The best days are read in chunks (one query for a chunk's candidate sentences, one embedding call for all of
+    them, one query for their events) until `max_dates` of them have a summary."""
+    sel = store.timeline_selection(story=story, actor=actor, query=query, since=since, until=until)
+    if not sel.num_rows:
         return []
-    days = rank_dates(store.date_signals(ids), dict(store.fused_days(ids)), rules, since, until)
+    events = store.selection_events(sel)
+    days = rank_dates(store.date_signals(sel), dict(store.fused_days(sel, events)), rules, since, until)
+    qv = embed([query])[0] if query else None
     out = []
-    for day, score in days:
-        if len(out) == max_dates:
-            break
-        picked = summarise(store.sentences_for_day(ids, day), per_date, embed, rules, query)
-        if not picked:
-            continue
-        out.append({"date": day.isoformat(), "summary": [p[2] for p in picked],
-                    "events": store.fused_on_day(ids, day),
-                    "sources": list(dict.fromkeys(p[0] for p in picked)),
-                    "citations": [{"article_id": p[0], "sentence_index": p[1]} for p in picked],
-                    "score": round(score, 3)})
+    pos = 0
+    chunk = max_dates + 2
+    while pos < len(days) and len(out) < max_dates:
+        part = days[pos:pos + chunk]
+        pos += len(part)
+        cands = store.sentences_for_days(sel, [d for d, _ in part])
+        index, mat = store.timeline_vectors(sel, [d for d, _ in part])
+        pools = {d: candidate_pool(cands[d], rules, index) for d, _ in part}
+        flat = [p for d, _ in part for p in pools[d]]
+        missing = [i for i, p in enumerate(flat) if (p[0], p[1]) not in index]
+        fresh = as_stored(embed([flat[i][2] for i in missing])) if missing else None
+        vecs = None
+        if flat:
+            vecs = np.zeros((len(flat), fresh.shape[1] if fresh is not None else mat.shape[1]), dtype=np.float32)
+            have = [(i, index[(p[0], p[1])][0]) for i, p in enumerate(flat) if (p[0], p[1]) in index]
+            if have:
+                vecs[[i for i, _ in have]] = mat[[r for _, r in have]]
+            if missing:
+                vecs[missing] = fresh
+        at = 0
+        picked_days = []
+        for day, score in part:
+            pool = pools[day]
+            picked = choose(pool, vecs[at:at + len(pool)], per_date, rules, qv) if pool else []
+            at += len(pool)
+            if not picked:
+                continue
+            picked_days.append((day, score, picked))
+            if len(out) + len(picked_days) == max_dates:
+                break
+        on_day = store.fused_on_days(sel, [d for d, _, _ in picked_days], events) if picked_days else {}
+        for day, score, picked in picked_days:
+            out.append({"date": day.isoformat(), "summary": [p[2] for p in picked], "events": on_day[day],
+                        "sources": list(dict.fromkeys(p[0] for p in picked)),
+                        "citations": [{"article_id": p[0], "sentence_index": p[1]} for p in picked],
+                        "score": round(score, 3)})
+        chunk = max(chunk, 2 * (max_dates - len(out)))
     return sorted(out, key=lambda e: e["date"])

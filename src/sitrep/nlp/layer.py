@@ -110,12 +110,17 @@ def _annotate_batch(batch: list[tuple[str, str, date | None]]) -> list[Annotatio
 
 def annotate_items(annotator: Any, batch: list[tuple[str, str, date | None]]) -> Iterator[Annotation | tuple[str, str]]:
     """Annotate a batch; an article that fails yields (id, error) instead of sinking the batch."""
+    done: set[str] = set()
     try:
-        yield from annotator.annotate_many(batch)
+        for ann in annotator.annotate_many(batch):
+            done.add(ann.article_id)
+            yield ann
         return
-    except Exception:  # noqa: BLE001 - retry one by one to isolate the bad article
+    except Exception:  # noqa: BLE001 - retry the rest one by one to isolate the bad article
         pass
     for aid, text, published in batch:
+        if aid in done:
+            continue
         try:
             yield annotator.annotate(text, published, aid)
         except Exception as exc:  # noqa: BLE001

@@ -24,6 +24,7 @@ from .schema import MIGRATIONS
 from .stories import StoryQueries
 
 DEFAULT_DB = "sitrep.duckdb"
+INDEX_SCAN_MAX = 50_000
 
 ARTICLE_EXPORT_COLUMNS = (
     "id", "source", "locator", "fmt", "url", "title", "author", "outlet", "published", "date_source",
@@ -82,6 +83,9 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                     raise StoreError(f"the database {self.path} is in use by another sitrep process") from exc
                 raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self._fts_loaded = False
+        # Look up a few thousand rows of a large table through its index (ids IN a list of bound values) rather
+        # than scanning it: DuckDB's default switches to a scan above 2,048 rows or 0.1% of the table.
+        self.con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX}")
         if not read_only:
             self.load_fts()  # a writer may rebuild the index
         if read_only:

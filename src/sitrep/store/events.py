@@ -44,6 +44,16 @@ class EventFilter:
     include_negated: bool = True
 
 
+def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column IN (?, ?, ...)` with the values bound, and the values: a filter DuckDB evaluates in the scan (or
+    through the column's index), where a join against a table of the values would read every row of the large
+    side, its large columns included. Empty values give FALSE."""
+    vals = list(values)
+    if not vals:
+        return "FALSE", []
+    return f"{column} IN ({', '.join('?' * len(vals))})", vals
+
+
 def _day(value: str | None) -> date | None:
     if not value:
         return None
@@ -59,15 +69,17 @@ class EventQueries:
 
     def put_events(self, anns: Sequence[Annotation], version: str | None) -> int:
         """Replace the events of these articles (inside the caller's transaction). Returns the number written."""
-        ids = [a.article_id for a in anns]
-        self.con.execute("DELETE FROM events WHERE list_contains(?, article_id)", [ids])
+        ev_ids = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string())})  # noqa: F841
+        self.con.execute("DELETE FROM events WHERE article_id IN (SELECT article_id FROM ev_ids)")
         if not any(a.events for a in anns):
             return 0
-        meta = {r[0]: r[1:] for r in self.con.execute(
-            "SELECT id, source, outlet, published, text FROM articles WHERE list_contains(?, id)", [ids]).fetchall()}
+        meta = {r[0]: r[1:] for r in self.article_rows([a.article_id for a in anns if a.events],
+                                                       "id, source, outlet, published, text")}
         rows: list[list[Any]] = []
         seen: set[str] = set()
         for a in anns:
+            if not a.events:
+                continue
             source, outlet, published, text = meta[a.article_id]
             pub = published.isoformat() if published else None
             for ev in a.events:
@@ -81,6 +93,14 @@ class EventQueries:
                           names=list(_COLUMNS))
         self.con.execute(f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM ev_tbl")
         return len(rows)
+
+    def article_rows(self, ids: Sequence[str], cols: str) -> list[tuple[Any, ...]]:
+        """These articles' `cols`, one primary-key lookup each: a few articles out of many, without reading the
+        texts of the others (a join, or a list of ids, would scan the table)."""
+        out = []
+        for aid in dict.fromkeys(ids):
+            out += self.con.execute(f"SELECT {cols} FROM articles WHERE id = ?", [aid]).fetchall()
+        return out
 
     def _event_where(self, f: EventFilter, fused: bool = False) -> tuple[str, list[Any]]:
         """WHERE clause over `events e JOIN articles r` (mentions) or `fused_events e` (fused)."""
@@ -150,9 +170,10 @@ class EventQueries:
                                                [article_id]).fetchall()]
 
     def event_stats(self) -> dict[str, Any]:
-        total = self.con.execute("SELECT count(*), count(DISTINCT article_id) FROM events").fetchone()
+        total = self.con.execute("SELECT count(*), count(DISTINCT article_id), count(*) FILTER (WHERE negated) "
+                                 "FROM events").fetchone()
         by_type = dict(self.con.execute("SELECT event, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-        negated = self.con.execute("SELECT count(*) FROM events WHERE negated").fetchone()[0]
+        negated = total[2]
         versions = [r[0] for r in self.con.execute("SELECT DISTINCT pipeline_version FROM events ORDER BY 1").fetchall()]
         return {"events": total[0], "articles_with_events": total[1], "by_type": by_type, "negated": negated,
                 "pipeline_versions": versions}

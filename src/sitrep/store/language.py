@@ -19,8 +19,8 @@ MENTION_FIELDS = ("kind", "text", "start_char", "end_char", "sentence_index", "n
 MENTION_EXPORT_COLUMNS = ("article_id", "kind", "text", "start", "end", "sentence_index", "sentence", "name", "code",
                           "country", "sector", "wikidata", "actor_id", "place_id", "geonameid", "lat", "lon",
                           "place_kind", "precision", "value", "value_end", "anchor", "reason", "method")
-_DERIVED = ("article_days", "article_leads", "article_actors", "sentence_vectors")  # per-article reading keys (schema version 5)
-LEAD_SENTENCES = 5  # article_leads holds this many first sentences
+_DERIVED = ("timeline_candidates", "timeline_vectors", "article_actors")  # per-article reading keys (schema version 5)
+LEAD_SENTENCES = 5  # timeline_candidates holds this many first sentences for the publication day
 _ATTR = {"start_char": "start", "end_char": "end"}  # Mention attributes under other column names
 _TYPES = {"start_char": pa.int32(), "end_char": pa.int32(), "sentence_index": pa.int32(), "geonameid": pa.int64(),
           "lat": pa.float64(), "lon": pa.float64()}
@@ -115,27 +115,27 @@ class LanguageQueries:
                              "SELECT article_id, model, ?, tokens, mentions, ? FROM ann_tbl", [knowledge, run_id])
 
     def _put_reading_keys(self, anns: Sequence[Annotation]) -> None:
-        """What timelines and actor selections read instead of every mention and sentence (schema version 5):
-        per article, the days its day-precision time expressions resolve to (with the sentences and their
-        offsets), the offsets of its first sentences, and the keys of the actors it names."""
-        days: dict[str, list[Any]] = {"article_id": [], "day": [], "sentences": [], "starts": [], "ends": []}
-        leads: dict[str, list[Any]] = {"article_id": [], "starts": [], "ends": []}
+        """What timelines and actor selections read instead of every mention and sentence (schema version 5): per
+        article, its timeline candidates by day (the sentences whose day expressions resolve to the day and, for
+        its publication day, its first sentences, with their text), and the keys of the actors it names."""
+        cands: dict[str, list[Any]] = {"article_id": [], "day": [], "published": [], "sentences": [], "refers": [],
+                                       "texts": []}
         names: dict[str, list[Any]] = {"article_id": [], "code": [], "name": [], "actor_id": []}
+        meta = {r[0]: r[1:] for r in self.article_rows([a.article_id for a in anns], "id, published, text")}
         for a in anns:
+            published, text = meta.get(a.article_id, (None, ""))
             spans = {s.index: (s.start, s.end) for s in a.sentences}
-            first = sorted(a.sentences, key=lambda s: s.index)
-            first = [s for s in first if s.index < LEAD_SENTENCES]
-            if first:
-                leads["article_id"].append(a.article_id)
-                leads["starts"].append([s.start for s in first])
-                leads["ends"].append([s.end for s in first])
-            by_day: dict[date, set[int]] = {}
+            by_day: dict[date, dict[int, bool]] = {}
+            if published is not None:
+                for i in sorted(spans):
+                    if i < LEAD_SENTENCES:
+                        by_day.setdefault(published, {})[i] = False
             seen: set[tuple[Any, ...]] = set()
             for m in a.mentions:
                 if m.kind == "time" and m.precision == "day" and m.sentence_index in spans:
                     d = _iso_day(m.value)
                     if d is not None:
-                        by_day.setdefault(d, set()).add(m.sentence_index)
+                        by_day.setdefault(d, {})[m.sentence_index] = True
                 elif m.kind == "actor":
                     key = (_lower(m.code), _lower(m.name), _lower(m.actor_id))
                     if key not in seen:
@@ -143,22 +143,21 @@ class LanguageQueries:
                         names["article_id"].append(a.article_id)
                         for col, v in zip(("code", "name", "actor_id"), key):
                             names[col].append(v)
-            for d, idx in sorted(by_day.items()):
-                order = sorted(idx)
-                days["article_id"].append(a.article_id)
-                days["day"].append(d)
-                days["sentences"].append(order)
-                days["starts"].append([spans[i][0] for i in order])
-                days["ends"].append([spans[i][1] for i in order])
-        ints = pa.list_(pa.int32())
-        if days["article_id"]:
-            day_tbl = pa.table(days, schema=pa.schema([("article_id", pa.string()), ("day", pa.date32()),  # noqa: F841
-                                                       ("sentences", ints), ("starts", ints), ("ends", ints)]))
-            self.con.execute("INSERT INTO article_days SELECT article_id, day, sentences, starts, ends FROM day_tbl")
-        if leads["article_id"]:
-            lead_tbl = pa.table(leads, schema=pa.schema([("article_id", pa.string()), ("starts", ints),  # noqa: F841
-                                                         ("ends", ints)]))
-            self.con.execute("INSERT INTO article_leads SELECT article_id, starts, ends FROM lead_tbl")
+            for d, sents in sorted(by_day.items()):
+                order = sorted(sents)
+                cands["article_id"].append(a.article_id)
+                cands["day"].append(d)
+                cands["published"].append(published)
+                cands["sentences"].append(order)
+                cands["refers"].append([sents[i] for i in order])
+                cands["texts"].append([text[spans[i][0]:spans[i][1]] for i in order])
+        if cands["article_id"]:
+            cand_tbl = pa.table(cands, schema=pa.schema([  # noqa: F841
+                ("article_id", pa.string()), ("day", pa.date32()), ("published", pa.date32()),
+                ("sentences", pa.list_(pa.int32())), ("refers", pa.list_(pa.bool_())),
+                ("texts", pa.list_(pa.string()))]))
+            self.con.execute("INSERT INTO timeline_candidates SELECT article_id, day, published, sentences, refers, "
+                             "texts FROM cand_tbl")
         if names["article_id"]:
             name_tbl = pa.table(names, schema=pa.schema([(k, pa.string()) for k in names]))  # noqa: F841
             self.con.execute(
@@ -263,9 +262,9 @@ class LanguageQueries:
 
     def language_stats(self) -> dict[str, Any]:
         row = self.con.execute("SELECT count(*), coalesce(sum(tokens), 0) FROM annotated").fetchone()
-        kinds = dict(self.con.execute("SELECT kind, count(*) FROM mentions GROUP BY kind").fetchall())
-        unresolved = dict(self.con.execute(
-            "SELECT kind, count(*) FROM mentions WHERE reason IS NOT NULL GROUP BY kind").fetchall())
+        rows = self.con.execute("SELECT kind, count(*), count(reason) FROM mentions GROUP BY kind").fetchall()
+        kinds = {k: n for k, n, _ in rows}
+        unresolved = {k: u for k, _, u in rows if u}
         return {"annotated_articles": row[0], "tokens": int(row[1]), "mentions": kinds, "unresolved": unresolved}
 
     def delete_language(self, article_id: str) -> None:

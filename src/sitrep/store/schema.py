@@ -267,4 +267,78 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        5,
+        "reading at scale: per-article keys for timelines and actor selections, raw text length for stats",
+        [
+            # A timeline's candidate sentences, by article and day: the sentences whose day-precision time
+            # expressions resolve to the day (`refers`) and, for the publication day, the first five sentences,
+            # with their text. A timeline reads the rows of its few best days (a filter on `day` in the scan)
+            # instead of every mention, sentence and text of the articles it covers.
+            """
+            CREATE TABLE timeline_candidates (
+                article_id VARCHAR NOT NULL,
+                day DATE NOT NULL,
+                published DATE,                   -- the article's
+                sentences INTEGER[] NOT NULL,     -- sentence indexes, ascending
+                refers BOOLEAN[] NOT NULL,        -- the sentence names the day (else: one of the first five)
+                texts VARCHAR[] NOT NULL
+            )
+            """,
+            """
+            INSERT INTO timeline_candidates
+            WITH refs AS (SELECT DISTINCT article_id, TRY_CAST(value AS DATE) AS day, sentence_index AS idx
+                          FROM mentions WHERE kind = 'time' AND precision = 'day'
+                          AND TRY_CAST(value AS DATE) IS NOT NULL),
+            leads AS (SELECT s.article_id, a.published AS day, s.idx FROM sentences s
+                      JOIN articles a ON a.id = s.article_id WHERE s.idx < 5 AND a.published IS NOT NULL),
+            c AS (SELECT article_id, day, idx, bool_or(r) AS refers FROM
+                  (SELECT article_id, day, idx, true AS r FROM refs UNION ALL
+                   SELECT article_id, day, idx, false FROM leads) GROUP BY ALL)
+            SELECT c.article_id, c.day, a.published, list(c.idx ORDER BY c.idx), list(c.refers ORDER BY c.idx),
+                   list(substr(a.text, s.start_char + 1, s.end_char - s.start_char) ORDER BY c.idx)
+            FROM c JOIN sentences s ON s.article_id = c.article_id AND s.idx = c.idx
+            JOIN articles a ON a.id = c.article_id GROUP BY c.article_id, c.day, a.published
+            """,
+            "CREATE INDEX timeline_candidates_article ON timeline_candidates (article_id)",
+            # Every distinct actor as the language layer resolved it (lower case), and the articles naming each:
+            # "articles naming an actor" matches a few thousand names, then joins on an integer key.
+            """
+            CREATE TABLE actor_names (
+                key INTEGER PRIMARY KEY,
+                code VARCHAR,
+                name VARCHAR,
+                actor_id VARCHAR
+            )
+            """,
+            """
+            INSERT INTO actor_names
+            SELECT row_number() OVER (ORDER BY code, name, actor_id), code, name, actor_id
+            FROM (SELECT DISTINCT lower(code) AS code, lower(name) AS name, lower(actor_id) AS actor_id FROM mentions
+                  WHERE kind = 'actor')
+            """,
+            "CREATE TABLE article_actors (article_id VARCHAR NOT NULL, key INTEGER NOT NULL)",
+            """
+            INSERT INTO article_actors
+            SELECT DISTINCT m.article_id, k.key FROM mentions m JOIN actor_names k
+            ON k.code IS NOT DISTINCT FROM lower(m.code) AND k.name IS NOT DISTINCT FROM lower(m.name)
+            AND k.actor_id IS NOT DISTINCT FROM lower(m.actor_id) WHERE m.kind = 'actor'
+            """,
+            "CREATE INDEX article_actors_article ON article_actors (article_id)",
+            # Vectors (wordllama, float16, row-major) and word counts of each timeline_candidates row's sentences,
+            # computed when stories are updated; a timeline reads them instead of embedding on every request.
+            """
+            CREATE TABLE timeline_vectors (
+                article_id VARCHAR NOT NULL,
+                day DATE NOT NULL,
+                words INTEGER[] NOT NULL,         -- lengths in words (\\w+), for the timeline's length rule
+                vectors BLOB NOT NULL             -- one row per sentence of the candidates row, in its order
+            )
+            """,
+            "CREATE INDEX timeline_vectors_article ON timeline_vectors (article_id)",
+            # Characters of the raw text, so `stats` sums a column instead of reading every text.
+            "ALTER TABLE articles ADD COLUMN raw_chars INTEGER",
+            "UPDATE articles SET raw_chars = length(raw_text)",
+        ],
+    ),
 ]

@@ -10,6 +10,22 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .events import in_list
+
+
+DAY_CHUNK = 16  # days a query: a short IN list stays a filter in the scan (a long one becomes a join)
+
+
+def _chunks_of(xs: list[Any], n: int) -> list[list[Any]]:
+    return [xs[i:i + n] for i in range(0, len(xs), n)]
+
+
+def _id_table(ids: Any) -> Any:
+    """An Arrow table of article ids (`article_id`) from a list or a `timeline_selection`."""
+    if isinstance(ids, pa.Table):
+        return ids
+    return pa.table({"article_id": pa.array(list(ids), pa.string())})
+
 
 def _d(v: Any) -> date | None:
     return date.fromisoformat(v) if isinstance(v, str) else v
@@ -204,21 +220,26 @@ class StoryQueries:
         return row[0] if row else None
 
     # -- timelines -----------------------------------------------------------------------------------
-    def selection_articles(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
-                           since: date | None = None, until: date | None = None, slack_days: int = 2) -> list[str]:
-        """Articles a timeline or brief covers: a story's, those naming an actor, those matching a full-text query
+    # A selection (the articles a timeline covers) travels as an Arrow table of article ids and is joined, never
+    # bound as a list parameter: a list parameter costs a pass over the list for every row it is tested against.
+    # The per-article keys of schema version 5 (timeline_candidates, timeline_vectors, actor_names/article_actors) stand in
+    # for the mentions and sentences tables, which hold tens of rows per article.
+    def timeline_selection(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
+                           since: date | None = None, until: date | None = None, slack_days: int = 2) -> Any:
+        """Articles a timeline or brief covers, as an Arrow table with one column `article_id`, sorted: a story's,
+        those naming an actor (a code prefix, a part of a name, or an identity), those matching a full-text query
         (all of them when nothing is given), published within since/until (with a little slack after `until`)."""
         where, params = ["n.article_id IS NOT NULL"], []
         if story:
             where.append("a.id IN (SELECT article_id FROM story_members WHERE starts_with(story_id, ?))")
             params.append(story)
         if actor:
-            where.append("a.id IN (SELECT article_id FROM mentions WHERE kind = 'actor' AND (starts_with(lower(code), ?)"
-                         " OR contains(lower(name), ?) OR lower(actor_id) = ?))")
+            where.append("a.id IN (SELECT aa.article_id FROM article_actors aa WHERE aa.key IN (SELECT key FROM "
+                         "actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?))")
             params += [actor.lower(), actor.lower(), actor.lower()]
         if query:
             if not self._has_fts():
-                return []
+                return _id_table([])
             where.append("a.id IN (SELECT id FROM (SELECT id, fts_main_articles.match_bm25(id, ?) AS score "
                          "FROM articles) q WHERE q.score IS NOT NULL)")
             params.append(query)
@@ -228,52 +249,145 @@ class StoryQueries:
         if until:
             where.append("(a.published IS NULL OR a.published <= ?)")
             params.append(until + timedelta(days=slack_days))
-        return [r[0] for r in self.con.execute(
-            "SELECT a.id FROM articles a LEFT JOIN annotated n ON n.article_id = a.id "
-            f"WHERE a.duplicate_of IS NULL AND {' AND '.join(where)} ORDER BY a.id", params).fetchall()]
+        return self.con.execute(
+            "SELECT a.id AS article_id FROM articles a LEFT JOIN annotated n ON n.article_id = a.id "
+            f"WHERE a.duplicate_of IS NULL AND {' AND '.join(where)} ORDER BY a.id", params).to_arrow_table()
 
-    def date_signals(self, article_ids: Sequence[str]) -> list[tuple[date, int, int, int]]:
+    def selection_articles(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
+                           since: date | None = None, until: date | None = None, slack_days: int = 2) -> list[str]:
+        """`timeline_selection` as a list of ids."""
+        return self.timeline_selection(story=story, actor=actor, query=query, since=since, until=until,
+                                       slack_days=slack_days).column("article_id").to_pylist()
+
+    def date_signals(self, article_ids: Any) -> list[tuple[date, int, int, int]]:
         """For each day: sentences that refer to it (resolved day expressions), articles referring to it, and
-        articles published on it, over these articles."""
+        articles published on it, over these articles (a list of ids or a `timeline_selection`)."""
+        sel_tbl = _id_table(article_ids)  # noqa: F841
         rows = self.con.execute(
-            "WITH refs AS (SELECT TRY_CAST(value AS DATE) AS day, count(DISTINCT (article_id, sentence_index)) AS s, "
-            "count(DISTINCT article_id) AS a FROM mentions WHERE kind = 'time' AND precision = 'day' "
-            "AND list_contains(?, article_id) GROUP BY 1), "
-            "pubs AS (SELECT published AS day, count(*) AS p FROM articles WHERE list_contains(?, id) "
+            "WITH refs AS (SELECT day, sum(n) AS s, count(*) AS a FROM (SELECT day, "
+            "len(list_filter(refers, x -> x)) AS n FROM timeline_candidates "
+            "WHERE article_id IN (SELECT article_id FROM sel_tbl)) WHERE n > 0 GROUP BY 1), "
+            "pubs AS (SELECT published AS day, count(*) AS p FROM articles WHERE id IN (SELECT article_id FROM sel_tbl) "
             "AND published IS NOT NULL GROUP BY 1) "
             "SELECT coalesce(r.day, p.day), coalesce(r.s, 0), coalesce(r.a, 0), coalesce(p.p, 0) FROM refs r "
-            "FULL JOIN pubs p ON p.day = r.day WHERE coalesce(r.day, p.day) IS NOT NULL ORDER BY 1",
-            [list(article_ids), list(article_ids)]).fetchall()
+            "FULL JOIN pubs p ON p.day = r.day WHERE coalesce(r.day, p.day) IS NOT NULL ORDER BY 1").fetchall()
         return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    def sentences_for_day(self, article_ids: Sequence[str], day: date, lead: int = 5
+    def sentences_for_days(self, article_ids: Any, days: Sequence[date], lead: int = 5
+                           ) -> dict[date, list[tuple[str, int, str, bool, date | None]]]:
+        """Candidate sentences for each of these days: those with an expression resolved to it, and the first
+        `lead` sentences of articles published that day. {day: [(article id, sentence index, text, refers to the
+        day, published)]}, each list by article and sentence. Read from `timeline_candidates`, filtered by day in
+        the scan, so only the rows of these days are read (with `lead` above the five kept there, the further
+        first sentences come from the sentences and texts of the articles published those days)."""
+        sel_tbl = _id_table(article_ids)  # noqa: F841
+        out: dict[date, list[tuple[str, int, str, bool, date | None]]] = {d: [] for d in days}
+        for chunk in _chunks_of(list(days), DAY_CHUNK):
+            where, params = in_list("day", chunk)
+            for day, aid, pub, idx, refers, texts in self.con.execute(
+                    f"SELECT day, article_id, published, sentences, refers, texts FROM timeline_candidates "
+                    f"WHERE {where} AND article_id IN (SELECT article_id FROM sel_tbl) ORDER BY day, article_id",
+                    params).fetchall():
+                for i, r, t in zip(idx, refers, texts):
+                    if r or i < lead:
+                        out[day].append((aid, int(i), t, bool(r), pub))
+        if lead > 5:
+            for day in days:
+                have = {(c[0], c[1]) for c in out[day]}
+                for aid, idx, text, pub in self.con.execute(
+                        "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
+                        "a.published FROM sentences s JOIN articles a ON a.id = s.article_id WHERE a.published = ? "
+                        "AND a.id IN (SELECT article_id FROM sel_tbl) AND s.idx < ?", [day, lead]).fetchall():
+                    if (aid, idx) not in have:
+                        out[day].append((aid, int(idx), text, False, pub))
+                out[day].sort(key=lambda c: (c[0], c[1]))
+        return out
+
+    def sentences_for_day(self, article_ids: Any, day: date, lead: int = 5
                           ) -> list[tuple[str, int, str, bool, date | None]]:
-        """Candidate sentences for one day: those with an expression resolved to it, and the first `lead` sentences
-        of articles published that day. (article id, sentence index, text, refers to the day, published)."""
+        """Candidate sentences for one day (see `sentences_for_days`)."""
+        return self.sentences_for_days(article_ids, [day], lead)[day]
+
+    def candidates_without_vectors(self, limit: int) -> list[tuple[str, date, list[int], list[str]]]:
+        """Up to `limit` timeline_candidates rows with no vectors yet: (article id, day, sentence indexes, texts),
+        by article. The missing keys are found on small columns, then the texts read for their range of ids."""
+        todo = self.con.execute(
+            "SELECT c.article_id, c.day FROM timeline_candidates c ANTI JOIN timeline_vectors v "
+            "ON v.article_id = c.article_id AND v.day = c.day ORDER BY 1, 2 LIMIT ?", [limit]).fetchall()
+        if not todo:
+            return []
+        want = set(todo)
         rows = self.con.execute(
-            "WITH ref AS (SELECT DISTINCT article_id, sentence_index FROM mentions WHERE kind = 'time' "
-            "AND precision = 'day' AND value = ? AND list_contains(?, article_id)), "
-            "led AS (SELECT s.article_id, s.idx AS sentence_index FROM sentences s JOIN articles a ON a.id = s.article_id "
-            "WHERE a.published = ? AND list_contains(?, a.id) AND s.idx < ?), "
-            "cand AS (SELECT article_id, sentence_index FROM ref UNION SELECT article_id, sentence_index FROM led) "
-            "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
-            "(r.article_id IS NOT NULL), a.published FROM cand c "
-            "JOIN sentences s ON s.article_id = c.article_id AND s.idx = c.sentence_index "
-            "JOIN articles a ON a.id = s.article_id "
-            "LEFT JOIN ref r ON r.article_id = s.article_id AND r.sentence_index = s.idx ORDER BY s.article_id, s.idx",
-            [day.isoformat(), list(article_ids), day, list(article_ids), lead]).fetchall()
-        return [(r[0], int(r[1]), r[2], bool(r[3]), r[4]) for r in rows]
+            "SELECT article_id, day, sentences, texts FROM timeline_candidates WHERE article_id BETWEEN ? AND ? "
+            "ORDER BY 1, 2", [todo[0][0], todo[-1][0]]).fetchall()
+        return [(a, d, idx, texts) for a, d, idx, texts in rows if (a, d) in want]
 
-    def fused_on_day(self, article_ids: Sequence[str], day: date) -> list[str]:
-        return [r[0] for r in self.con.execute(
-            "SELECT id FROM fused_events WHERE listed AND day = ? AND list_has_any(article_ids, ?) "
-            "ORDER BY num_sources DESC, id", [day, list(article_ids)]).fetchall()]
+    def put_timeline_vectors(self, rows: Sequence[tuple[str, date, list[int], Any]]) -> None:
+        """Store (article id, day, word counts, float matrix one row a sentence), the matrix as float16 bytes."""
+        if not rows:
+            return
+        tv_tbl = pa.table({  # noqa: F841
+            "article_id": pa.array([r[0] for r in rows], pa.string()),
+            "day": pa.array([r[1] for r in rows], pa.date32()),
+            "words": pa.array([list(r[2]) for r in rows], pa.list_(pa.int32())),
+            "vectors": pa.array([np.ascontiguousarray(r[3], dtype=np.float16).tobytes() for r in rows], pa.binary())})
+        self.con.execute("INSERT INTO timeline_vectors SELECT article_id, day, words, vectors FROM tv_tbl")
 
-    def fused_days(self, article_ids: Sequence[str]) -> list[tuple[date, int]]:
+    def timeline_vectors(self, article_ids: Any, days: Sequence[date]
+                         ) -> tuple[dict[tuple[str, int], tuple[int, int]], Any]:
+        """The stored vectors of these days' candidates (of these articles): ({(article id, sentence index): (row,
+        words)}, a float32 matrix with one row per stored sentence). Filtered by day in the scan."""
+        sel_tbl = _id_table(article_ids)  # noqa: F841
+        index: dict[tuple[str, int], tuple[int, int]] = {}
+        blobs = []
+        row = 0
+        for chunk in _chunks_of(list(days), DAY_CHUNK):
+            vd, vp = in_list("v.day", chunk)
+            cd, cp = in_list("c.day", chunk)
+            for aid, idx, words, blob in self.con.execute(
+                    "SELECT v.article_id, c.sentences, v.words, v.vectors FROM (SELECT * FROM timeline_vectors v "
+                    f"WHERE {vd} AND v.article_id IN (SELECT article_id FROM sel_tbl)) v JOIN (SELECT article_id, day, "
+                    f"sentences FROM timeline_candidates c WHERE {cd}) c ON c.article_id = v.article_id "
+                    "AND c.day = v.day", vp + cp).fetchall():
+                for i, w in zip(idx, words):
+                    index.setdefault((aid, i), (row, w))
+                    row += 1
+                blobs.append(blob)
+        if not row:
+            return index, np.zeros((0, 0), dtype=np.float32)
+        mat = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(row, -1).astype(np.float32)
+        return index, mat
+
+    def selection_events(self, article_ids: Any) -> Any:
+        """The listed fused events one of these articles reports (through their links), as an Arrow table (id, day,
+        num_articles, num_sources, precise: dated to the day): read once, then `fused_days` and `fused_on_days`
+        work on it."""
+        sel_tbl = _id_table(article_ids)  # noqa: F841
+        return self.con.execute(
+            "SELECT id, day, num_articles, num_sources, length(date) = 10 AS precise FROM fused_events "
+            "WHERE listed AND id IN (SELECT DISTINCT event_id FROM event_links "
+            "WHERE article_id IN (SELECT article_id FROM sel_tbl))").to_arrow_table()
+
+    def fused_on_days(self, article_ids: Any, days: Sequence[date], events: Any = None) -> dict[date, list[str]]:
+        """Listed fused events on each of these days reported by one of these articles, most sources first
+        (`events`: their `selection_events`, when already read)."""
+        ev_tbl = events if events is not None else self.selection_events(article_ids)  # noqa: F841
+        day_tbl = pa.table({"day": pa.array(list(days), pa.date32())})  # noqa: F841
+        out: dict[date, list[str]] = {d: [] for d in days}
+        for day, eid in self.con.execute(
+                "SELECT day, id FROM ev_tbl WHERE day IN (SELECT day FROM day_tbl) "
+                "ORDER BY day, num_sources DESC, id").fetchall():
+            out[day].append(eid)
+        return out
+
+    def fused_on_day(self, article_ids: Any, day: date) -> list[str]:
+        return self.fused_on_days(article_ids, [day])[day]
+
+    def fused_days(self, article_ids: Any, events: Any = None) -> list[tuple[date, int]]:
         """Days of fused events (day precision) over these articles, with the articles reporting them."""
+        ev_tbl = events if events is not None else self.selection_events(article_ids)  # noqa: F841
         return [(r[0], int(r[1])) for r in self.con.execute(
-            "SELECT day, sum(num_articles) FROM fused_events WHERE listed AND length(date) = 10 "
-            "AND list_has_any(article_ids, ?) GROUP BY 1", [list(article_ids)]).fetchall()]
+            "SELECT day, sum(num_articles) FROM ev_tbl WHERE precise GROUP BY 1").fetchall()]
 
     def articles_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         cur = self.con.execute("SELECT id, title, outlet, published, source, url FROM articles "
