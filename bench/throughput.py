@@ -65,6 +65,8 @@ def peak_rss(cmd: list[str]) -> tuple[dict, int, int]:
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     info = json.loads(res.stdout.strip().splitlines()[-1])
+    out = info["out"]
+    info["out"] = out[out.find("{"):] if "{" in out else out  # anything printed before the JSON report
     if info["rc"] not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed ({info['rc']}):\n{res.stderr[-3000:]}")
     return info, info["rss"], 0
@@ -72,7 +74,7 @@ def peak_rss(cmd: list[str]) -> tuple[dict, int, int]:
 
 def ingest(jsonl: Path, db: Path, workers: int) -> dict:
     info, rss, _ = peak_rss([*SITREP, "ingest", str(jsonl), "--db", str(db), "--workers", str(workers), "--json"])
-    rep = json.loads(info["out"])
+    rep, _ = json.JSONDecoder().raw_decode(info["out"])
     lang = rep.get("language") or {}
     return {"seconds": info["seconds"], "articles": rep["new"], "tokens": lang.get("tokens"),
             "events": lang.get("events"), "mentions": lang.get("mentions"), "layer_seconds": lang.get("seconds"),
@@ -121,7 +123,7 @@ def on_ray(jsonl: Path, tmp: Path, workers: int) -> dict:
     out, db = tmp / f"ray-out-{workers}", tmp / f"ray-{workers}.duckdb"
     p = timed([*SITREP, "process", "--engine", "ray", str(jsonl), "--out", str(out), "--workers", str(workers)])
     ld = timed([*SITREP, "load", str(out), "--db", str(db), "--json"])
-    rep = json.loads(ld["stdout"])
+    rep, _ = json.JSONDecoder().raw_decode(ld["stdout"][ld["stdout"].find("{"):])
     return {"process_seconds": p["seconds"], "load_seconds": ld["seconds"],
             "seconds": p["seconds"] + ld["seconds"], "articles": rep.get("new", rep.get("articles"))}
 
