@@ -215,8 +215,11 @@ def load_profile(paths: list[Path] | None = None) -> Profile:
             con.close()
         for _, p, _ in arts:
             pub_days[p] += 1
-        for outlet in outlets:
-            ids = [a for a, _, o in arts if o == outlet]
+        groups = [(outlet, [a for a, _, o in arts if o == outlet]) for outlet in outlets]
+        if not any(len(g) >= 5 for _, g in groups):
+            # a small store (the seeds and the example corpus: a few articles per outlet) is one topic
+            groups = [("mixed", [a for a, _, _ in arts])]
+        for outlet, ids in groups:
             if len(ids) < 5:
                 continue
             idset = set(ids)

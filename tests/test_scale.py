@@ -96,7 +96,7 @@ def test_repeats_of_one_event_fuse(fused: Path) -> None:
         if has_actor:
             by_truth[truth].append((event, article))
     repeated = {t: v for t, v in by_truth.items() if len({a for _, a in v}) > 1}
-    assert len(repeated) > 50
+    assert len(repeated) > 20  # 34 from the seeds' and corpus's profile (the fresh-clone case), more from Timeline17's
     # most reports of one real-world event (across articles) land in one fused event
     together = sum(Counter(e for e, _ in v).most_common(1)[0][1] for v in repeated.values())
     assert together / sum(len(v) for v in repeated.values()) > 0.75
