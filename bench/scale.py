@@ -293,17 +293,19 @@ def plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
     ax.grid(True, which="both", alpha=0.3)
     save(fig, "scale-fusion.png")
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for q in QUERIES:
-        ax.loglog(n, [r["queries"][q]["request"]["p95_ms"] for r in rows], "o-", label=f"{LABELS[q]} p95")
-    for q in ("events_actor_range", "timeline_actor", "event_evidence"):
-        ax.loglog(n, [r["queries"][q]["request"]["p50_ms"] for r in rows], "x:", label=f"{LABELS[q]} p50")
-    ax.axhline(100, color="red", lw=0.8, ls="--", label="100 ms goal")
-    ax.set_xlabel("coded events (mentions) in the store")
-    ax.set_ylabel("ms per request (open, query, close)")
-    ax.set_title("Query latency")
-    ax.legend(fontsize=6.5)
-    ax.grid(True, which="both", alpha=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    for ax, mode, title in ((axes[0], "call", "query on an open store"),
+                            (axes[1], "request", "per API request (open, query, close)")):
+        for i, q in enumerate(QUERIES):
+            color = f"C{i}"
+            ax.loglog(n, [r["queries"][q][mode]["p95_ms"] for r in rows], "o-", color=color, label=f"{LABELS[q]} p95")
+            ax.loglog(n, [r["queries"][q][mode]["p50_ms"] for r in rows], "x:", color=color, label=f"{LABELS[q]} p50")
+        ax.axhline(100, color="red", lw=0.8, ls="--", label="100 ms goal")
+        ax.set_xlabel("coded events (mentions) in the store")
+        ax.set_title(f"Latency: {title}", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("ms")
+    axes[1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save(fig, "scale-latency.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
