@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from sitrep.ingest.clean import Cleaner, render_with_removed
 
-from .conftest import SEEDS, need_shared
+from .conftest import DATASETS, SEEDS, need_shared
 
 # Boilerplate in the seeds (short quotes), none of which may survive cleanup.
 SEED_BOILERPLATE = [
@@ -96,6 +96,53 @@ def test_headers_marker_and_our_own_boilerplate():
     reasons = [s.reason for s in c.removed]
     for r in ("header", "share-button", "title", "reading-time", "photo-caption", "subscription", "comments"):
         assert r in reasons
+
+
+STORY = ("Harbor officials closed the northern terminal on Tuesday after a fuel leak, the port authority said.\n"
+         "Ferries to the islands were moved to the southern quay until inspectors finish their work.\n"
+         "The leak was found by a night crew, who saw diesel on the water near berth four and raised the alarm.\n"
+         "Divers sealed the broken valve by morning, and the authority expects the terminal to reopen on Friday.\n")
+
+
+def test_a_signed_comment_thread_is_cut_from_the_post_footer_on():
+    thread = ("By Ann Berg | March 3, 2011; 9:15 AM ET The port should have been closed weeks ago.\n"
+              "Nobody listens to the dock workers. Posted by: harbourfan | March 3, 2011 10:02 AM | Report abuse "
+              "The minister resigned over less in 2009. Posted by: oldsalt | March 3, 2011 10:40 AM | Report abuse\n"
+              "The comments to this entry are closed.\n")
+    raw = STORY + thread
+    c = Cleaner()(raw, find_title=False)
+    assert c.text == STORY.strip()
+    cut = [s for s in c.removed if s.reason == "comment-thread"]
+    assert len(cut) == 1 and raw[cut[0].start:cut[0].end] == thread.strip() and cut[0].at == len(c.text)
+    assert "[-comment-thread: By Ann Berg" in render_with_removed(c.text, raw, c.removed)
+
+
+def test_a_comment_thread_without_a_footer_is_cut_at_the_first_signed_line():
+    thread = ("At 4:50 pm on 18 Jan 2011, harbourfan wrote: The port should have been closed weeks ago.\n"
+              "At 5:02 pm on 18 Jan 2011, oldsalt wrote: Nobody listens to the dock workers.\n")
+    c = Cleaner()(STORY + "\n" + thread, find_title=False)
+    assert c.text == STORY.strip()
+    assert [s.reason for s in c.removed] == ["comment-thread"]
+
+
+def test_a_byline_at_the_top_and_posted_by_without_a_signature_are_not_threads():
+    top = "By Ann Berg | March 3, 2011; 9:15 AM ET\n"  # the post's own byline, above the story
+    tail = "Posted by Ann Berg on March 3, 2011 9:15 AM\n"  # an author line (no colon, no bar): not a comment
+    for raw in (top + STORY, STORY + tail, top + STORY + tail):
+        c = Cleaner()(raw, find_title=False)
+        assert "comment-thread" not in [s.reason for s in c.removed]
+        assert STORY.splitlines()[0] in c.text
+
+
+def test_reader_comments_under_timeline17_blog_posts_are_cut():
+    base = need_shared(DATASETS / "timeline17_dev")
+    page = base / "Finan_washingtonpost" / "InputDocs" / "2008-09-24" / "42.htm.txt"
+    raw = page.read_text(encoding="utf-8")
+    c = Cleaner()(raw, find_title=False)
+    assert len(raw.split()) > 100_000 and len(c.text.split()) < 2_000  # the story is about 1,200 words
+    assert c.text.rstrip().endswith("contributed to this report .")
+    assert "Report abuse" not in c.text and "Posted by :" not in c.text
+    assert "John McCain this afternoon said he would suspend his presidential campaign" in c.text
 
 
 def test_a_long_paragraph_with_boilerplate_words_is_news():

@@ -66,6 +66,9 @@ class Rules:
     max_caption_chars: int
     comment_start: re.Pattern[str]
     comment_vocab: re.Pattern[str]
+    thread_signatures: tuple[re.Pattern[str], ...]
+    thread_footer: re.Pattern[str]
+    footer_after_chars: int
     title_max_chars: int
     title_max_words: int
     sentence_end: re.Pattern[str]
@@ -84,6 +87,9 @@ class Rules:
             max_caption_chars=int(d["caption"]["max_caption_chars"]),
             comment_start=re.compile(d["comments"]["start"], re.IGNORECASE),
             comment_vocab=re.compile("|".join(d["comments"]["vocabulary"]), re.IGNORECASE),
+            thread_signatures=tuple(re.compile(p) for p in d["comments"]["thread"]["signatures"]),
+            thread_footer=re.compile(d["comments"]["thread"]["footer"]),
+            footer_after_chars=int(d["comments"]["thread"]["footer_after_chars"]),
             title_max_chars=int(d["title"]["max_chars"]),
             title_max_words=int(d["title"]["max_words"]),
             sentence_end=re.compile(d["title"]["sentence_end"]),
@@ -99,12 +105,13 @@ def default_rules() -> Rules:
     return Rules.load()
 
 
-def _split_lines(raw: str, begin: int = 0) -> list[_Line]:
+def _split_lines(raw: str, begin: int = 0, end: int | None = None) -> list[_Line]:
+    """The non-blank lines of raw[begin:end], stripped, with their raw offsets."""
     lines: list[_Line] = []
     pos = begin
-    n = len(raw)
+    n = len(raw) if end is None else end
     while pos <= n:
-        nl = raw.find("\n", pos)
+        nl = raw.find("\n", pos, n)
         stop = n if nl < 0 else nl
         seg = raw[pos:stop]
         lead = len(seg) - len(seg.lstrip())
@@ -179,7 +186,10 @@ class Cleaner:
                     begin = m.end()
                     removed_extra.append((len(raw) - len(raw.lstrip()), begin, "date-marker"))
 
-        lines = _split_lines(raw, begin)
+        thread = self.thread_start(raw, begin)
+        if thread is not None:
+            removed_extra.append((thread, max(thread, len(raw.rstrip())), "comment-thread"))
+        lines = _split_lines(raw, begin, thread)
         self._classify(lines)
         title = self._title(lines, headers.get("title") or known_title, find_title)
         line_date = self._date_line(lines)
@@ -190,6 +200,21 @@ class Cleaner:
         text, removed = self._assemble(raw, lines, removed_extra)
         return Cleaned(text, removed, title, headers, marker, line_date, dl,
                        credit.group(1).strip() if credit else None, self._byline(lines))
+
+    def thread_start(self, raw: str, begin: int = 0) -> int | None:
+        """Where a thread of reader comments starts in raw[begin:], or None when there is none. The thread is found
+        by its first signed comment; it starts at the post's footer before that when there is one below the story's
+        first few hundred characters (the first comment then goes too), else at the start of the signature's line."""
+        r = self.rules
+        first = min((m.start() for p in r.thread_signatures if (m := p.search(raw, begin))), default=None)
+        if first is None:
+            return None
+        footer = None
+        for m in r.thread_footer.finditer(raw, begin + r.footer_after_chars, first):
+            footer = m.start()
+        if footer is not None:
+            return footer
+        return max(begin, raw.rfind("\n", begin, first) + 1)
 
     @staticmethod
     def _byline(lines: list[_Line]) -> tuple[str, str | None] | None:
@@ -296,7 +321,9 @@ class Cleaner:
         removed: list[RemovedSpan] = []
         length = 0
         last_end: int | None = None
-        pending: list[tuple[int, int, str]] = sorted(extra)
+        last_line = lines[-1].end if lines else 0
+        pending: list[tuple[int, int, str]] = sorted(e for e in extra if e[0] < last_line)
+        tail = sorted(e for e in extra if e[0] >= last_line)  # cut after the last line (a comment thread)
 
         def flush(at: int) -> None:
             for s, e, why in pending:
@@ -319,6 +346,7 @@ class Cleaner:
             parts.append(ln.text)
             length += len(ln.text)
             last_end = ln.end
+        pending.extend(tail)
         flush(length)
         return "".join(parts), removed
 
