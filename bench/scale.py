@@ -129,14 +129,16 @@ def phase_vectors(db: str) -> dict[str, Any]:
     return {"sentences": n, "seconds": secs}
 
 
-def phase_fuse(db: str, baseline: bool) -> dict[str, Any]:
+def phase_fuse(db: str, baseline: bool, everything: bool = False) -> dict[str, Any]:
+    """Fuse what is not fused yet; with `everything`, drop all fusion and fuse the whole store from scratch (what a
+    rules change costs, and the total cost of fusing n mentions in one store)."""
     from sitrep.fuse.update import Fuser
     from sitrep.store import Store
 
     with Store(db) as st:
         before = st.con.execute("SELECT count(*) FROM event_links").fetchone()[0]
         t0 = time.perf_counter()
-        rep = Fuser(st).update(**({"batch_articles": 1} if baseline else {}))
+        rep = Fuser(st).update(everything, **({"batch_articles": 1} if baseline else {}))
         secs = time.perf_counter() - t0
         st.con.execute("CHECKPOINT")
         stats = st.fusion_stats()
@@ -433,6 +435,7 @@ def main() -> None:
         kind, db, *rest = args.phase
         res = (phase_grow(db, int(rest[0]), int(rest[1])) if kind == "grow" else
                phase_fuse(db, rest[0] == "1") if kind == "fuse" else phase_vectors(db) if kind == "vectors" else
+               phase_fuse(db, False, everything=True) if kind == "refuse" else
                phase_query(db, int(rest[0]), int(rest[1])))
         print(json.dumps(res, default=str))
         return
