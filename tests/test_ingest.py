@@ -105,6 +105,29 @@ def test_exact_duplicate_is_linked_not_stored_twice(db, tmp_path):
         assert s.stats()["exact_duplicates"] == 1
 
 
+def test_duplicates_found_within_one_transaction_as_across_transactions(tmp_path):
+    """Articles are written in bulk when a transaction commits; an exact copy, a near copy and a repeated item met
+    before that are still recognised, and the store is the one committing every item gives."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = (CORPUS / "meridian_base_attack.txt").read_text(encoding="utf-8")
+    (folder / "a_story.txt").write_text(src, encoding="utf-8")
+    (folder / "b_exact_copy.txt").write_text(src, encoding="utf-8")
+    (folder / "c_near_copy.txt").write_text(src.replace("said", "told reporters", 1), encoding="utf-8")
+    listed = [str(folder), str(folder / "a_story.txt")]  # the first file a second time, in the same run
+    tables = []
+    for batch in (50, 1):
+        with Sitrep(tmp_path / f"b{batch}.duckdb") as s:
+            r = s.ingest(listed, batch_size=batch, language=None)
+            assert (r.new, r.duplicates, r.near_duplicates, r.unchanged) == (2, 1, 1, 1)
+            con = s.store.con
+            tables.append([con.execute(f"SELECT {cols} FROM {t} ORDER BY ALL").fetchall() for t, cols in (
+                ("articles", "id, source, content_hash, duplicate_of, similarity"),
+                ("items", "source, locator, raw_hash, article_id, kind"), ("minhash", "article_id, signature"),
+                ("lsh_bands", "*"))])
+    assert tables[0] == tables[1]
+
+
 def test_gzip_stdin_and_in_order_ingest_of_any_format(db, tmp_path):
     text = (CORPUS / "northline_base_attack_marker.txt").read_bytes()
     with Sitrep(db) as s:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import IO, Any, BinaryIO
 
+from .cache import ResultCache
 from .events.record import EVENT_FLAT_COLUMNS, GDELT_COLUMNS, flat_event, flat_schema, gdelt_row
 from .fuse import refresh
 from .ingest.clean import render_with_removed
@@ -35,12 +36,15 @@ STORY_COLUMNS = ("id", "title", "first_day", "last_day", "num_articles", "num_ev
 
 
 class Sitrep:
-    """One sitrep database. Opened for writing unless `read_only`."""
+    """One sitrep database. Opened for writing unless `read_only`. A `cache` (a `ResultCache` the caller owns and
+    shares between the `Sitrep`s it opens, as the API server does) keeps statistics and timelines while the store's
+    files are unchanged."""
 
     def __init__(self, db: str | os.PathLike[str] | None = None, *, read_only: bool = False,
-                 lock_timeout: float = 0.0) -> None:
+                 lock_timeout: float = 0.0, cache: ResultCache | None = None) -> None:
         self.store = Store(db, read_only=read_only, lock_timeout=lock_timeout)
         self._embedder: Any = None  # loaded on first use (timelines)
+        self._cache = cache
 
     def close(self) -> None:
         self.store.close()
@@ -141,7 +145,10 @@ class Sitrep:
         return "".join(out)
 
     def stats(self) -> dict[str, Any]:
-        return self.store.stats()
+        return self._cached(("stats",), self.store.stats)
+
+    def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        return self._cache.get(self.store.path, key, compute) if self._cache is not None else compute()
 
     def rejects(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         return self.store.rejects(limit, offset)
@@ -203,8 +210,9 @@ class Sitrep:
         from .fuse.timeline import build_timeline
         if story:
             story = self.story(story)["id"]
-        return build_timeline(self.store, self._embed, story=story, actor=actor, query=query, since=since,
-                              until=until, max_dates=max_dates, per_date=per_date)
+        return self._cached(("timeline", story, actor, query, since, until, max_dates, per_date),
+                            lambda: build_timeline(self.store, self._embed, story=story, actor=actor, query=query,
+                                                   since=since, until=until, max_dates=max_dates, per_date=per_date))
 
     def brief(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
               since: date | None = None, until: date | None = None, max_dates: int = 8) -> dict[str, Any]:

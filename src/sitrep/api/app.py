@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..cache import ResultCache
 from ..library import Sitrep
 from ..store import EventFilter, StoreError
 from ..store.db import Ambiguous, NotFound
@@ -52,6 +53,8 @@ def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> 
     app = FastAPI(title="sitrep", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Events, stories, timelines and briefs from the sitrep store (read-only).")
+    cache = ResultCache()  # statistics and timelines, while the store's files are unchanged
+    app.state.cache = cache
     from ..web.pages import add_pages
     add_pages(app)  # first: its /static/geo mount must come before the /static one
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -59,7 +62,7 @@ def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> 
     @contextmanager
     def store() -> Iterator[Sitrep]:
         try:
-            s = Sitrep(db, read_only=True, lock_timeout=lock_wait)
+            s = Sitrep(db, read_only=True, lock_timeout=lock_wait, cache=cache)
         except StoreError as exc:
             if "in use" in str(exc):
                 raise ApiError(503, "the database is being written by another sitrep process; retry shortly",

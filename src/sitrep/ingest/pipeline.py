@@ -105,6 +105,47 @@ def raw_hash(doc: Document) -> str:
     return h.hexdigest()
 
 
+@dataclass
+class _Pending:
+    """What the open transaction has stored so far, written in bulk when it commits (a few Arrow inserts instead of
+    five statements an article). Until then the exact and near-duplicate checks, and the reader's known-URL
+    check, look here as well as in the store."""
+
+    articles: list[Article] = field(default_factory=list)
+    signatures: list[tuple[bytes, Any]] = field(default_factory=list)
+    article_items: list[tuple[str, str | None]] = field(default_factory=list)  # (raw hash, url), one per article
+    dup_items: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
+    by_hash: dict[str, str] = field(default_factory=dict)  # content hash -> first article id
+    ids: set[str] = field(default_factory=set)
+    seen: set[tuple[str, str, str]] = field(default_factory=set)  # (source, locator, raw hash)
+    urls: set[str] = field(default_factory=set)
+    buckets: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # LSH (band, bucket) -> article index
+
+    def candidates(self, bands: Any) -> list[tuple[str, bytes, str | None]]:
+        """Pending articles sharing an LSH bucket: (id, signature, duplicate_of), as `Store.lsh_candidates`."""
+        hits = sorted({i for b in bands for i in self.buckets.get((b[0], b[1]), ())})
+        return [(self.articles[i].id, self.signatures[i][0], self.articles[i].duplicate_of) for i in hits]
+
+    def add_article(self, a: Article, signature: bytes, bands: Any, raw_hash: str, url: str | None) -> None:
+        for b in bands:
+            self.buckets.setdefault((b[0], b[1]), []).append(len(self.articles))
+        self.articles.append(a)
+        self.signatures.append((signature, bands))
+        self.article_items.append((raw_hash, url))
+        if a.content_hash not in self.by_hash or a.id < self.by_hash[a.content_hash]:
+            self.by_hash[a.content_hash] = a.id
+        self.ids.add(a.id)
+        self.seen.add((a.source, a.locator, raw_hash))
+        if url:
+            self.urls.add(url)
+
+    def add_duplicate(self, a: Article, raw_hash: str, same: str, url: str | None) -> None:
+        self.dup_items.append((a.source, a.locator, raw_hash, same, "duplicate", url))
+        self.seen.add((a.source, a.locator, raw_hash))
+        if url:
+            self.urls.add(url)
+
+
 class Ingestor:
     """Runs ingest against one open store."""
 
@@ -118,7 +159,9 @@ class Ingestor:
         self.neardup = neardup or NearDupIndex()
         self.batch_size = batch_size
         self.progress = progress
-        self.ctx = ReadContext(self.config, store.url_known, fetcher, stdin)
+        self.ctx = ReadContext(self.config, self._url_known, fetcher, stdin)
+        self._pending = _Pending()
+        self._run_id: int | None = None
         self.language = language
         self.language_progress = language_progress
 
@@ -142,7 +185,7 @@ class Ingestor:
         store = self.store
         report = IngestReport()
         t0 = time.perf_counter()
-        report.run_id = store.start_run(command)
+        report.run_id = self._run_id = store.start_run(command)
         # the language layer starts while items are read: its workers load their models and annotate the
         # articles each commit makes visible, between this loop's transactions
         layer = LanguageLayer(store, self.language, self.language_progress) if self.language is not None else None
@@ -155,6 +198,7 @@ class Ingestor:
                     self._item(item, report)
                     pending += 1
                     if pending >= self.batch_size:
+                        self._flush()
                         store.commit()
                         if session is not None:
                             session.feed()
@@ -162,8 +206,10 @@ class Ingestor:
                         pending = 0
                     if self.progress:
                         self.progress(report.counts())
+                self._flush()
                 store.commit()
             except BaseException:
+                self._pending = _Pending()
                 store.rollback()
                 raise
             if store.fts_dirty():
@@ -182,6 +228,19 @@ class Ingestor:
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report
 
+    def _flush(self) -> None:
+        """Write what this transaction stored (inside it)."""
+        p, self._pending = self._pending, _Pending()
+        self.store.insert_articles(p.articles, self._run_id, signatures=p.signatures, items=p.article_items)
+        self.store.add_items(p.dup_items, self._run_id)
+
+    def _url_known(self, url: str) -> bool:
+        return url in self._pending.urls or self.store.url_known(url)
+
+    def _item_seen(self, source: str, locator: str, raw_hash: str) -> bool:
+        return (source, locator, raw_hash) in self._pending.seen or self.store.item_seen(source, locator, raw_hash) \
+            is not None
+
     def _reject(self, r: Reject, report: IngestReport) -> None:
         report.rejected += 1
         if len(report.rejects) < report.MAX_LISTED:
@@ -197,7 +256,7 @@ class Ingestor:
             report.unchanged += 1
             return
         if isinstance(item, Built):
-            if self.store.item_seen(item.source, item.locator, item.raw_hash):
+            if self._item_seen(item.source, item.locator, item.raw_hash):
                 report.unchanged += 1
             elif isinstance(item.result, Reject):
                 self._reject(item.result, report)
@@ -205,7 +264,7 @@ class Ingestor:
                 self._store_article(item.result, item.raw_hash, item.url, report, item.minhash)
             return
         rh = raw_hash(item)
-        if self.store.item_seen(item.source, item.locator, rh):
+        if self._item_seen(item.source, item.locator, rh):
             report.unchanged += 1
             return
         try:
@@ -219,29 +278,27 @@ class Ingestor:
 
     def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport,
                        minhash: MinHashed | None = None) -> None:
-        store = self.store
-        same = store.article_by_hash(a.content_hash)
+        store, p = self.store, self._pending
+        stored, taken = store.hash_or_id(a.content_hash, a.id)
+        same = min((x for x in (stored, p.by_hash.get(a.content_hash)) if x is not None), default=None)
         if same is not None:
-            store.add_item(a.source, a.locator, rh, same, "duplicate", a.url or url, report.run_id)
+            p.add_duplicate(a, rh, same, a.url or url)
             report.duplicates += 1
             return
-        if store.article_hash(a.id) is not None:
+        if taken or a.id in p.ids:
             self._reject(Reject(a.source, a.locator, "id-conflict",
                                 f"id {a.id!r} is already used by an article with different content"), report)
             return
         signature, bands = minhash if minhash is not None else self.neardup.signature(a.text)
         best: tuple[float, str] | None = None
-        for cid, csig, cdup in store.lsh_candidates(bands):
+        for cid, csig, cdup in sorted(store.lsh_candidates(bands) + p.candidates(bands), key=lambda c: c[0]):
             sim = self.neardup.similarity(signature, csig)
             if sim >= self.neardup.threshold and (best is None or sim > best[0]):
                 best = (sim, cdup or cid)
         if best is not None:
             a.similarity, a.duplicate_of = round(best[0], 4), best[1]
             report.near_duplicates += 1
-        store.insert_article(a, report.run_id)
-        store.add_minhash(a.id, signature, bands)
-        store.add_item(a.source, a.locator, rh, a.id, "article", a.url or url, report.run_id)
-        store.mark_fts_dirty()
+        p.add_article(a, signature, bands, rh, a.url or url)
         report.new += 1
         if len(report.new_ids) < report.MAX_LISTED:
             report.new_ids.append(a.id)

@@ -189,38 +189,24 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
             return True
         return self.con.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", [url]).fetchone() is not None
 
-    def article_by_hash(self, content_hash: str) -> str | None:
-        row = self.con.execute("SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
-                               [content_hash]).fetchone()
-        return row[0] if row else None
-
     def article_origins(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """id -> (source, locator, content_hash): which item made each stored article (`sitrep load`)."""
         rows = self.con.execute("SELECT id, source, locator, content_hash FROM articles WHERE list_contains(?, id)",
                                 [list(ids)]).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
-    def article_hash(self, article_id: str) -> str | None:
-        row = self.con.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
-        return row[0] if row else None
-
-    def insert_article(self, a: Article, run_id: int | None) -> None:
-        self.con.execute(
-            "INSERT INTO articles (id, source, locator, fmt, url, title, author, outlet, published, date_source,"
-            " date_note, language, language_score, skip_reason, text, raw_text, removed, content_hash,"
-            " duplicate_of, similarity, n_chars, raw_chars, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [a.id, a.source, a.locator, a.fmt, a.url, a.title, a.author, a.outlet, a.published, a.date_source,
-             a.date_note, a.language, a.language_score, a.skip_reason, a.text, a.raw_text,
-             json.dumps([s.to_dict() for s in a.removed]), a.content_hash, a.duplicate_of, a.similarity,
-             len(a.text), len(a.raw_text), run_id],
-        )
+    def hash_or_id(self, content_hash: str, article_id: str) -> tuple[str | None, bool]:
+        """In one query: the first article (by id) with this content, and whether this id is taken."""
+        row = self.con.execute("SELECT (SELECT min(id) FROM articles WHERE content_hash = ?), "
+                               "EXISTS (SELECT 1 FROM articles WHERE id = ?)", [content_hash, article_id]).fetchone()
+        return row[0], bool(row[1])
 
     def insert_articles(self, arts: Sequence[Article], run_id: int | None,
-                        signatures: Sequence[tuple[bytes, Sequence[tuple[int, int]]]] | None = None) -> None:
+                        signatures: Sequence[tuple[bytes, Sequence[tuple[int, int]]]] | None = None,
+                        items: Sequence[tuple[str, str | None]] | None = None) -> None:
         """Bulk-load articles known to be new (inside the caller's transaction): the articles, their input items
-        (kind 'article', raw hash = content hash) and, when given, their near-duplicate signatures and bands.
-        Rows go in as Arrow tables, not one statement per row."""
+        (kind 'article'; each article's (raw hash, url) from `items`, else its content hash and url) and, when
+        given, their near-duplicate signatures and bands. Rows go in as Arrow tables, not one statement per row."""
         if not arts:
             return
         import pyarrow as pa
@@ -253,9 +239,13 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                 "language_score, skip_reason, text, raw_text, removed, content_hash, duplicate_of, similarity, "
                 "n_chars, raw_chars, run_id")
         self.con.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM art_tbl")
-        self.con.execute("INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) "
-                         "SELECT source, locator, content_hash, id, 'article', url, run_id FROM art_tbl "
-                         "ON CONFLICT DO NOTHING")
+        if items is None:
+            self.con.execute("INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) "
+                             "SELECT source, locator, content_hash, id, 'article', url, run_id FROM art_tbl "
+                             "ON CONFLICT DO NOTHING")
+        else:
+            self.add_items([(a.source, a.locator, rh, a.id, "article", url) for a, (rh, url) in zip(arts, items)],
+                           run_id)
         if signatures:
             sig_tbl = pa.table({"article_id": pa.array([a.id for a in arts], pa.string()),  # noqa: F841
                                 "signature": pa.array([s for s, _ in signatures], pa.binary())})
@@ -268,13 +258,17 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
             self.con.execute("INSERT INTO lsh_bands SELECT band, bucket, article_id FROM band_tbl")
         self.mark_fts_dirty()
 
-    def add_item(self, source: str, locator: str, raw_hash: str, article_id: str, kind: str,
-                 url: str | None, run_id: int | None) -> None:
-        self.con.execute(
-            "INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [source, locator, raw_hash, article_id, kind, url, run_id],
-        )
+    def add_items(self, rows: Sequence[tuple[str, str, str, str, str, str | None]], run_id: int | None) -> None:
+        """`add_item` for many (source, locator, raw hash, article id, kind, url) rows, as one Arrow insert."""
+        if not rows:
+            return
+        import pyarrow as pa
+
+        item_tbl = pa.table({name: pa.array([r[i] for r in rows], pa.string())  # noqa: F841
+                             for i, name in enumerate(("source", "locator", "raw_hash", "article_id", "kind", "url"))})
+        self.con.execute("INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) "
+                         "SELECT source, locator, raw_hash, article_id, kind, url, ? FROM item_tbl "
+                         "ON CONFLICT DO NOTHING", [run_id])
 
     def put_reject(self, r: Reject, run_id: int | None) -> None:
         self.con.execute(
@@ -292,14 +286,6 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         self.con.execute("DELETE FROM rejects WHERE source = ?", [source])
 
     # -- near-duplicate index -------------------------------------------------------------
-    def add_minhash(self, article_id: str, signature: bytes, bands: Sequence[tuple[int, int]]) -> None:
-        self.con.execute("INSERT INTO minhash (article_id, signature) VALUES (?, ?)", [article_id, signature])
-        if bands:
-            self.con.execute(
-                "INSERT INTO lsh_bands SELECT unnest(?::SMALLINT[]), unnest(?::BIGINT[]), ?",
-                [[b for b, _ in bands], [h for _, h in bands], article_id],
-            )
-
     def lsh_candidates(self, bands: Sequence[tuple[int, int]]) -> list[tuple[str, bytes, str | None]]:
         """Articles sharing at least one LSH bucket: (id, signature, duplicate_of)."""
         if not bands:

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..model import Annotation, Mention
+from .events import in_list
 
 MENTION_FIELDS = ("kind", "text", "start_char", "end_char", "sentence_index", "name", "code", "country", "sector",
                   "wikidata", "actor_id", "actor_kind", "role", "place_id", "geonameid", "lat", "lon", "place_kind",
@@ -78,9 +79,16 @@ class LanguageQueries:
         """Replace what the layer stored for these articles, events included (one transaction is the caller's).
         Rows go in as Arrow tables; the articles' old rows go through a join with their ids, not a list
         parameter (a list parameter costs a pass over the list for every row of the table)."""
-        ids_tbl = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string())})  # noqa: F841
-        for table in ("sentences", "mentions", "annotated", *_DERIVED):
-            self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM ids_tbl)")
+        # Only articles the layer wrote before have rows to replace (every such article has an `annotated` row,
+        # or sentences kept from before version 3): finding them is one lookup, where a DELETE per table would
+        # scan six tables for the new articles an ingest writes.
+        where, params = in_list("article_id", [a.article_id for a in anns])
+        had = [r[0] for r in self.con.execute(f"SELECT article_id FROM annotated WHERE {where} UNION SELECT "
+                                              f"article_id FROM sentences WHERE {where}", params + params).fetchall()]
+        if had:
+            ids_tbl = pa.table({"article_id": pa.array(had, pa.string())})  # noqa: F841
+            for table in ("sentences", "mentions", "annotated", "events", *_DERIVED):
+                self.con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM ids_tbl)")
         sent_rows: dict[str, list[Any]] = {"article_id": [], "idx": [], "start_char": [], "end_char": []}
         cols: dict[str, list[Any]] = {"article_id": [], "idx": [], **{f: [] for f in MENTION_FIELDS}}
         fields = [(f, _ATTR.get(f, f)) for f in MENTION_FIELDS]
@@ -105,7 +113,7 @@ class LanguageQueries:
             self.con.execute(f"INSERT INTO mentions (article_id, idx, {', '.join(MENTION_FIELDS)}) "
                              f"SELECT article_id, idx, {', '.join(MENTION_FIELDS)} FROM ment_tbl")
         self._put_reading_keys(anns)
-        self.put_events(anns, version)
+        self.put_events(anns, version, replace=False)
         if anns:
             ann_tbl = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string()),  # noqa: F841
                                 "model": pa.array([a.model for a in anns], pa.string()),
