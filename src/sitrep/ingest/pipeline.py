@@ -122,7 +122,7 @@ class _Pending:
     buckets: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # LSH (band, bucket) -> article index
 
     def candidates(self, bands: Any) -> list[tuple[str, bytes, str | None]]:
-        """Pending articles sharing an LSH bucket: (id, signature, duplicate_of), as `Store.lsh_candidates`."""
+        """Pending articles sharing an LSH bucket: (id, signature, duplicate_of), as `Store.dedup_lookups` gives the stored ones."""
         hits = sorted({i for b in bands for i in self.buckets.get((b[0], b[1]), ())})
         return [(self.articles[i].id, self.signatures[i][0], self.articles[i].duplicate_of) for i in hits]
 
@@ -192,21 +192,18 @@ class Ingestor:
         session = layer.session(report.run_id) if layer is not None and annotate is None else None
         try:
             store.begin()
-            pending = 0
+            batch: list[Item | Built] = []
             try:
                 for item in items:
-                    self._item(item, report)
-                    pending += 1
-                    if pending >= self.batch_size:
-                        self._flush()
+                    batch.append(item)
+                    if len(batch) >= self.batch_size:
+                        self._batch(batch, report)
+                        batch = []
                         store.commit()
                         if session is not None:
                             session.feed()
                         store.begin()
-                        pending = 0
-                    if self.progress:
-                        self.progress(report.counts())
-                self._flush()
+                self._batch(batch, report)
                 store.commit()
             except BaseException:
                 self._pending = _Pending()
@@ -228,6 +225,50 @@ class Ingestor:
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report
 
+    def _batch(self, items: list[Item | Built], report: IngestReport) -> None:
+        """Store one transaction's items, in order: first every item is checked against the stored items and its
+        article built; then the stored articles its articles may duplicate are looked up for the whole batch (three
+        queries); then each article is stored or linked as a duplicate, in order, and the batch written in bulk."""
+        if not items:
+            return
+        keys = [None if isinstance(it, (Reject, Skipped)) else
+                (it.source, it.locator, it.raw_hash if isinstance(it, Built) else raw_hash(it)) for it in items]
+        stored = self.store.items_seen([k for k in keys if k is not None])
+        here: set[tuple[str, str, str]] = set()  # items of this batch going on to be stored
+        todo: list[tuple[Article, str, str | None, Any]] = []
+        for item, key in zip(items, keys):
+            report.items += 1
+            if isinstance(item, Reject):
+                self._reject(item, report)
+                continue
+            if isinstance(item, Skipped):
+                report.unchanged += 1
+                continue
+            assert key is not None
+            if key in stored or key in here:
+                report.unchanged += 1
+                continue
+            if isinstance(item, Built):
+                built, minhash = item.result, item.minhash
+            else:
+                try:
+                    built = build_article(item, self.cleaner)
+                except Exception as exc:  # one bad document never sinks the batch  # noqa: BLE001
+                    built = Reject(item.source, item.locator, "internal-error", f"{type(exc).__name__}: {exc}"[:500])
+                minhash = None
+            if isinstance(built, Reject):
+                self._reject(built, report)
+                continue
+            here.add(key)
+            todo.append((built, key[2], item.url, minhash or self.neardup.signature(built.text)))
+        lookups = self.store.dedup_lookups([a.content_hash for a, *_ in todo], [a.id for a, *_ in todo],
+                                           [b for *_, (_, bands) in todo for b in bands])
+        for a, rh, url, minhash in todo:
+            self._store_article(a, rh, url, report, minhash, lookups)
+        self._flush()
+        if self.progress:
+            self.progress(report.counts())
+
     def _flush(self) -> None:
         """Write what this transaction stored (inside it)."""
         p, self._pending = self._pending, _Pending()
@@ -237,61 +278,32 @@ class Ingestor:
     def _url_known(self, url: str) -> bool:
         return url in self._pending.urls or self.store.url_known(url)
 
-    def _item_seen(self, source: str, locator: str, raw_hash: str) -> bool:
-        return (source, locator, raw_hash) in self._pending.seen or self.store.item_seen(source, locator, raw_hash) \
-            is not None
-
     def _reject(self, r: Reject, report: IngestReport) -> None:
         report.rejected += 1
         if len(report.rejects) < report.MAX_LISTED:
             report.rejects.append(r.to_dict())
         self.store.put_reject(r, report.run_id)
 
-    def _item(self, item: Item | Built, report: IngestReport) -> None:
-        report.items += 1
-        if isinstance(item, Reject):
-            self._reject(item, report)
-            return
-        if isinstance(item, Skipped):
-            report.unchanged += 1
-            return
-        if isinstance(item, Built):
-            if self._item_seen(item.source, item.locator, item.raw_hash):
-                report.unchanged += 1
-            elif isinstance(item.result, Reject):
-                self._reject(item.result, report)
-            else:
-                self._store_article(item.result, item.raw_hash, item.url, report, item.minhash)
-            return
-        rh = raw_hash(item)
-        if self._item_seen(item.source, item.locator, rh):
-            report.unchanged += 1
-            return
-        try:
-            built = build_article(item, self.cleaner)
-        except Exception as exc:  # one bad document never sinks the batch  # noqa: BLE001
-            built = Reject(item.source, item.locator, "internal-error", f"{type(exc).__name__}: {exc}"[:500])
-        if isinstance(built, Reject):
-            self._reject(built, report)
-            return
-        self._store_article(built, rh, item.url, report)
-
-    def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport,
-                       minhash: MinHashed | None = None) -> None:
-        store, p = self.store, self._pending
-        stored, taken = store.hash_or_id(a.content_hash, a.id)
-        same = min((x for x in (stored, p.by_hash.get(a.content_hash)) if x is not None), default=None)
+    def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport, minhash: MinHashed,
+                       lookups: tuple[dict[str, str], set[str], dict[tuple[int, int], list[Any]]]) -> None:
+        """Store one new article of the batch, or link it to the article it duplicates (`lookups`: what the store
+        holds, from `Store.dedup_lookups`; `self._pending`: what this batch stored before it)."""
+        p = self._pending
+        by_hash, taken_ids, buckets = lookups
+        same = min((x for x in (by_hash.get(a.content_hash), p.by_hash.get(a.content_hash)) if x is not None),
+                   default=None)
         if same is not None:
             p.add_duplicate(a, rh, same, a.url or url)
             report.duplicates += 1
             return
-        if taken or a.id in p.ids:
+        if a.id in taken_ids or a.id in p.ids:
             self._reject(Reject(a.source, a.locator, "id-conflict",
                                 f"id {a.id!r} is already used by an article with different content"), report)
             return
-        signature, bands = minhash if minhash is not None else self.neardup.signature(a.text)
+        signature, bands = minhash
+        stored = {c[0]: c for b in bands for c in buckets.get((b[0], b[1]), ())}
         best: tuple[float, str] | None = None
-        for cid, csig, cdup in sorted(store.lsh_candidates(bands) + p.candidates(bands), key=lambda c: c[0]):
+        for cid, csig, cdup in sorted([*stored.values(), *p.candidates(bands)], key=lambda c: c[0]):
             sim = self.neardup.similarity(signature, csig)
             if sim >= self.neardup.threshold and (best is None or sim > best[0]):
                 best = (sim, cdup or cid)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from ..model import Article, Reject
-from .events import EventQueries
+from .events import EventQueries, in_list
 from .fusion import FusionQueries
 from .language import LanguageQueries
 from .schema import MIGRATIONS
@@ -178,11 +178,6 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                          [json.dumps(summary), run_id])
 
     # -- ingest -----------------------------------------------------------------------------
-    def item_seen(self, source: str, locator: str, raw_hash: str) -> str | None:
-        row = self.con.execute("SELECT article_id FROM items WHERE source = ? AND locator = ? AND raw_hash = ?",
-                               [source, locator, raw_hash]).fetchone()
-        return row[0] if row else None
-
     def url_known(self, url: str) -> bool:
         row = self.con.execute("SELECT 1 FROM items WHERE url = ? OR source = ? LIMIT 1", [url, url]).fetchone()
         if row:
@@ -195,11 +190,40 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                                 [list(ids)]).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
-    def hash_or_id(self, content_hash: str, article_id: str) -> tuple[str | None, bool]:
-        """In one query: the first article (by id) with this content, and whether this id is taken."""
-        row = self.con.execute("SELECT (SELECT min(id) FROM articles WHERE content_hash = ?), "
-                               "EXISTS (SELECT 1 FROM articles WHERE id = ?)", [content_hash, article_id]).fetchone()
-        return row[0], bool(row[1])
+    def items_seen(self, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which of these (source, locator, raw hash) items are stored: one query for a batch of items."""
+        if not keys:
+            return set()
+        where, params = in_list("raw_hash", sorted({k[2] for k in keys}))
+        want = set(keys)
+        return {r for r in self.con.execute(f"SELECT source, locator, raw_hash FROM items WHERE {where}",
+                                            params).fetchall() if r in want}
+
+    def dedup_lookups(self, hashes: Sequence[str], ids: Sequence[str], bands: Sequence[tuple[int, int]]
+                      ) -> tuple[dict[str, str], set[str], dict[tuple[int, int], list[tuple[str, bytes, str | None]]]]:
+        """What deduplicating a batch of new articles needs, in three queries: the first stored article (by id)
+        with each content hash, which of these ids are taken, and the stored articles in each LSH bucket (id,
+        signature, duplicate_of)."""
+        by_hash: dict[str, str] = {}
+        if hashes:
+            where, params = in_list("content_hash", sorted(set(hashes)))
+            by_hash = dict(self.con.execute(f"SELECT content_hash, min(id) FROM articles WHERE {where} GROUP BY 1",
+                                            params).fetchall())
+        taken: set[str] = set()
+        if ids:
+            where, params = in_list("id", sorted(set(ids)))
+            taken = {r[0] for r in self.con.execute(f"SELECT id FROM articles WHERE {where}", params).fetchall()}
+        buckets: dict[tuple[int, int], list[tuple[str, bytes, str | None]]] = {}
+        if bands:
+            uniq = sorted(set(bands))
+            for band, bucket, aid, sig, dup in self.con.execute(
+                    "WITH q AS (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS bucket)"
+                    " SELECT l.band, l.bucket, a.id, m.signature, a.duplicate_of FROM lsh_bands l"
+                    " JOIN q ON l.band = q.band AND l.bucket = q.bucket JOIN articles a ON a.id = l.article_id"
+                    " JOIN minhash m ON m.article_id = a.id ORDER BY a.id",
+                    [[b for b, _ in uniq], [h for _, h in uniq]]).fetchall():
+                buckets.setdefault((band, bucket), []).append((aid, sig, dup))
+        return by_hash, taken, buckets
 
     def insert_articles(self, arts: Sequence[Article], run_id: int | None,
                         signatures: Sequence[tuple[bytes, Sequence[tuple[int, int]]]] | None = None,
@@ -286,18 +310,6 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         self.con.execute("DELETE FROM rejects WHERE source = ?", [source])
 
     # -- near-duplicate index -------------------------------------------------------------
-    def lsh_candidates(self, bands: Sequence[tuple[int, int]]) -> list[tuple[str, bytes, str | None]]:
-        """Articles sharing at least one LSH bucket: (id, signature, duplicate_of)."""
-        if not bands:
-            return []
-        return self.con.execute(
-            "WITH q AS (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS bucket),"
-            " c AS (SELECT DISTINCT l.article_id FROM lsh_bands l JOIN q ON l.band = q.band AND l.bucket = q.bucket)"
-            " SELECT a.id, m.signature, a.duplicate_of FROM c JOIN articles a ON a.id = c.article_id"
-            " JOIN minhash m ON m.article_id = a.id ORDER BY a.id",
-            [[b for b, _ in bands], [h for _, h in bands]],
-        ).fetchall()
-
     def index_bytes(self) -> dict[str, int]:
         """Logical bytes the near-duplicate index holds (signatures plus band rows)."""
         sig, ids = self.con.execute("SELECT coalesce(sum(octet_length(signature)), 0), count(*) FROM minhash").fetchone()
