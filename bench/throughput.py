@@ -7,7 +7,8 @@ order (`bench/timeline17_to_jsonl.py --sample 400`), so every topic is in it in 
 
 1. Bare spaCy: `nlp.pipe` over the sample's clean texts (from a `--no-nlp` ingest) with the same model and its
    default components, `n_process` = workers. Model loading is outside its clock.
-2. sitrep: the real CLI in a child process, `sitrep ingest SAMPLE --db NEW --workers N --json`: reading,
+2. sitrep: the real CLI in a child process, `sitrep ingest SAMPLE --db NEW --workers N --json` (`--repeat` runs
+   at each worker count, interleaved, the median reported): reading,
    cleaning, deduplication, the language layer with the event coder, fusion, stories. Wall time of the whole
    command (model loading in the workers included), peak RSS of the command and of its largest worker.
 3. On Ray (when the `ray` extra is installed): `sitrep process --engine ray SAMPLE --out DIR --workers N`, then
@@ -15,7 +16,7 @@ order (`bench/timeline17_to_jsonl.py --sample 400`), so every topic is in it in 
 4. Peak memory against corpus size: the same ingest with two workers over systematic samples of 100, 200, 400
    and 800 articles.
 
-    .venv/bin/python bench/throughput.py [--workers 1,2] [--sizes 100,200,400,800] [--no-ray] [--no-write]
+    .venv/bin/python bench/throughput.py [--workers 1,2] [--repeat 3] [--sizes 100,200,400,800] [--no-ray] [--no-write]
 """
 from __future__ import annotations
 
@@ -179,7 +180,9 @@ def render(fig: dict) -> str:
         f"Sample: {s['articles']} Timeline17 dev articles, a systematic sample (every {s['step']:.2f}th of all "
         f"{s['of']} in sorted path order), {s['tokens']:,} spaCy tokens ({s['tokens'] / s['articles']:,.0f} an "
         f"article; the largest is one page of {s['largest']:,} tokens). Measured {fig['when']} on this machine "
-        f"({os.cpu_count()} cores), nothing else running.",
+        f"({os.cpu_count()} cores), nothing else running. The ingest ran {fig.get('repeat', 1)} times at each "
+        "worker count, interleaved; the table has the median run, and every run's seconds are below it. Bare "
+        "spaCy ran once at each count.",
         "",
         "| workers | bare spaCy articles/s (tokens/s) | **sitrep ingest** articles/s | s | ratio to bare spaCy | "
         "layer s | fusion s | stories s | events |",
@@ -191,6 +194,9 @@ def render(fig: dict) -> str:
                      f"**{loc['articles_per_second']:.2f}** | {loc['seconds']:.1f} | "
                      f"{loc['articles_per_second'] / bare['articles_per_second']:.2f} | {loc['layer_seconds']:.1f} | "
                      f"{loc['fusion_seconds'] or 0:.1f} | {loc['stories_seconds'] or 0:.1f} | {loc['events']:,} |")
+    lines += ["", "Every ingest run, seconds: " + "; ".join(
+        f"{w} worker(s): {', '.join(f'{x:.1f}' for x in fig['local'][w].get('runs_seconds', []))}"
+        for w in sorted(fig["local"], key=int)) + "."]
     if "1" in fig["local"] and "2" in fig["local"]:
         lines += ["", f"Two workers against one: **{fig['local']['2']['articles_per_second'] / fig['local']['1']['articles_per_second']:.2f}x** "
                       f"(bare spaCy: {fig['bare']['2']['articles_per_second'] / fig['bare']['1']['articles_per_second']:.2f}x)."]
@@ -217,13 +223,17 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=400)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--sizes", default="100,200,400,800", help="corpus sizes for the memory curve ('' to skip)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of the ingest at each worker count, interleaved; the median is reported (timings on a "
+                         "shared machine move by a third between runs)")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     root = dataset_root(args.data)
     workers = [int(w) for w in args.workers.split(",") if w]
-    fig: dict = {"when": time.strftime("%Y-%m-%d"), "local": {}, "bare": {}, "ray": {}, "memory": {}}
+    fig: dict = {"when": time.strftime("%Y-%m-%d"), "local": {}, "bare": {}, "ray": {}, "memory": {},
+                 "repeat": max(1, args.repeat)}
     with tempfile.TemporaryDirectory(prefix="sitrep-throughput-") as t:
         tmp = Path(t)
         jsonl = tmp / "sample.jsonl"
@@ -236,12 +246,22 @@ def main() -> int:
         lens = [len(tok(x)) for x in texts]
         total = sum(1 for _ in (root).glob("*/InputDocs/*/*.txt"))
         fig["sample"] = {"articles": n, "tokens": sum(lens), "largest": max(lens), "of": total, "step": total / n}
+        runs: dict[int, list[dict]] = {w: [] for w in workers}
+        for r in range(max(1, args.repeat)):
+            for w in workers:
+                db = tmp / f"local-{w}-{r}.duckdb"
+                loc = ingest(jsonl, db, w)
+                db.unlink()
+                runs[w].append(loc)
+                print(f"sitrep ingest, {w} worker(s), run {r + 1}: {loc['seconds']:.1f} s, "
+                      f"{n / loc['seconds']:.2f} articles/s", file=sys.stderr)
         for w in workers:
-            loc = ingest(jsonl, tmp / f"local-{w}.duckdb", w)
+            by_time = sorted(runs[w], key=lambda x: x["seconds"])
+            loc = dict(by_time[(len(by_time) - 1) // 2])  # the median run (the lower middle one of an even count)
             loc["articles_per_second"] = n / loc["seconds"]
+            loc["runs_seconds"] = [round(x["seconds"], 1) for x in runs[w]]
             fig["local"][str(w)] = loc
-            print(f"sitrep ingest, {w} worker(s): {loc['seconds']:.1f} s, {loc['articles_per_second']:.2f} articles/s",
-                  file=sys.stderr)
+        for w in workers:
             bare = bare_spacy(texts, w)
             bare["articles_per_second"] = len(texts) / bare["seconds"]
             bare["tokens_per_second"] = bare["tokens"] / bare["seconds"]
