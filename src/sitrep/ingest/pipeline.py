@@ -107,9 +107,9 @@ def raw_hash(doc: Document) -> str:
 
 @dataclass
 class _Pending:
-    """What the open transaction has stored so far, written in bulk when it commits (a few Arrow inserts instead of
-    five statements an article). Until then the exact and near-duplicate checks, and the reader's known-URL
-    check, look here as well as in the store."""
+    """The articles and duplicate items a batch has stored so far, written in bulk at its end (a few Arrow inserts
+    instead of five statements an article). Until then the batch's later articles are checked against these as
+    well as against the store."""
 
     articles: list[Article] = field(default_factory=list)
     signatures: list[tuple[bytes, Any]] = field(default_factory=list)
@@ -117,12 +117,11 @@ class _Pending:
     dup_items: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
     by_hash: dict[str, str] = field(default_factory=dict)  # content hash -> first article id
     ids: set[str] = field(default_factory=set)
-    seen: set[tuple[str, str, str]] = field(default_factory=set)  # (source, locator, raw hash)
-    urls: set[str] = field(default_factory=set)
     buckets: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # LSH (band, bucket) -> article index
 
     def candidates(self, bands: Any) -> list[tuple[str, bytes, str | None]]:
-        """Pending articles sharing an LSH bucket: (id, signature, duplicate_of), as `Store.dedup_lookups` gives the stored ones."""
+        """Pending articles sharing an LSH bucket: (id, signature, duplicate_of), as `Store.dedup_lookups` gives
+        the stored ones."""
         hits = sorted({i for b in bands for i in self.buckets.get((b[0], b[1]), ())})
         return [(self.articles[i].id, self.signatures[i][0], self.articles[i].duplicate_of) for i in hits]
 
@@ -135,15 +134,9 @@ class _Pending:
         if a.content_hash not in self.by_hash or a.id < self.by_hash[a.content_hash]:
             self.by_hash[a.content_hash] = a.id
         self.ids.add(a.id)
-        self.seen.add((a.source, a.locator, raw_hash))
-        if url:
-            self.urls.add(url)
 
     def add_duplicate(self, a: Article, raw_hash: str, same: str, url: str | None) -> None:
         self.dup_items.append((a.source, a.locator, raw_hash, same, "duplicate", url))
-        self.seen.add((a.source, a.locator, raw_hash))
-        if url:
-            self.urls.add(url)
 
 
 class Ingestor:
@@ -159,7 +152,7 @@ class Ingestor:
         self.neardup = neardup or NearDupIndex()
         self.batch_size = batch_size
         self.progress = progress
-        self.ctx = ReadContext(self.config, self._url_known, fetcher, stdin)
+        self.ctx = ReadContext(self.config, store.url_known, fetcher, stdin)
         self._pending = _Pending()
         self._run_id: int | None = None
         self.language = language
@@ -274,9 +267,6 @@ class Ingestor:
         p, self._pending = self._pending, _Pending()
         self.store.insert_articles(p.articles, self._run_id, signatures=p.signatures, items=p.article_items)
         self.store.add_items(p.dup_items, self._run_id)
-
-    def _url_known(self, url: str) -> bool:
-        return url in self._pending.urls or self.store.url_known(url)
 
     def _reject(self, r: Reject, report: IngestReport) -> None:
         report.rejected += 1
