@@ -226,32 +226,27 @@ def phase_query(db: str, reps: int, seed: int) -> dict[str, Any]:
                 elif q == "timeline_actor":
                     sizes.setdefault(q, []).append(len(res))
             out[q] = {"call": _pcts(lat)}
-    for q in QUERIES:
-        if q in skipped:
-            continue
-        lat = []
-        for i in range(reps):
-            t0 = time.perf_counter()
-            with Sitrep(db, read_only=True) as s:
-                calls(s, q, i)
-            lat.append(time.perf_counter() - t0)
-        out[q]["request"] = _pcts(lat)
-    # As the API server answers: a store opened per request and the server's result cache (statistics and timelines
-    # are kept while the store's files are unchanged; a question asked before is answered from it).
-    from sitrep.cache import ResultCache
-
-    cache = ResultCache()
-    for q in QUERIES:
-        if q in skipped:
-            continue
-        lat = []
-        for i in range(reps):
-            t0 = time.perf_counter()
-            with Sitrep(db, read_only=True, cache=cache) as s:
-                calls(s, q, i)
-            lat.append(time.perf_counter() - t0)
-        out[q]["served"] = _pcts(lat)
-    out["served_cache"] = {"hits": cache.hits, "misses": cache.misses}
+    # A store opened per request: without a cache ("request"), and as the API server answers ("served": with its
+    # result cache, which keeps statistics and timelines while the store's files are unchanged, so a question
+    # asked before is answered from it).
+    try:
+        from sitrep.cache import ResultCache
+        modes: list[tuple[str, dict[str, Any]]] = [("request", {}), ("served", {"cache": ResultCache()})]
+    except ImportError:  # a source tree from before the cache (--before-src)
+        modes = [("request", {})]
+    for label, kw in modes:
+        for q in QUERIES:
+            if q in skipped:
+                continue
+            lat = []
+            for i in range(reps):
+                t0 = time.perf_counter()
+                with Sitrep(db, read_only=True, **kw) as s:
+                    calls(s, q, i)
+                lat.append(time.perf_counter() - t0)
+            out[q][label] = _pcts(lat)
+        if "cache" in kw:
+            out["served_cache"] = {"hits": kw["cache"].hits, "misses": kw["cache"].misses}
     out["result_sizes"] = {q: {"median": statistics.median(v), "max": max(v)} for q, v in sizes.items()}
     return out
 

@@ -1,5 +1,6 @@
-"""A read-side cache of whole results (store statistics, timelines, briefs) for a process that serves many requests
-over one store, such as the API server. An entry is valid while the store's files are unchanged.
+"""A read-side cache of whole results (store statistics, timelines, and so the briefs built on them) for a process
+that serves many requests over one store, such as the API server. An entry is valid while the store's files are
+unchanged.
 
 A write to a DuckDB store appends to its write-ahead log or, at a checkpoint, rewrites the database file, so the
 size and modification time of the two files change with every committed write, whichever process makes it. The

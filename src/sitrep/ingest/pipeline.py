@@ -153,8 +153,6 @@ class Ingestor:
         self.batch_size = batch_size
         self.progress = progress
         self.ctx = ReadContext(self.config, store.url_known, fetcher, stdin)
-        self._pending = _Pending()
-        self._run_id: int | None = None
         self.language = language
         self.language_progress = language_progress
 
@@ -178,7 +176,7 @@ class Ingestor:
         store = self.store
         report = IngestReport()
         t0 = time.perf_counter()
-        report.run_id = self._run_id = store.start_run(command)
+        report.run_id = store.start_run(command)
         # the language layer starts while items are read: its workers load their models and annotate the
         # articles each commit makes visible, between this loop's transactions
         layer = LanguageLayer(store, self.language, self.language_progress) if self.language is not None else None
@@ -199,7 +197,6 @@ class Ingestor:
                 self._batch(batch, report)
                 store.commit()
             except BaseException:
-                self._pending = _Pending()
                 store.rollback()
                 raise
             if store.fts_dirty():
@@ -256,17 +253,14 @@ class Ingestor:
             todo.append((built, key[2], item.url, minhash or self.neardup.signature(built.text)))
         lookups = self.store.dedup_lookups([a.content_hash for a, *_ in todo], [a.id for a, *_ in todo],
                                            [b for *_, (_, bands) in todo for b in bands])
+        pending = _Pending()
         for a, rh, url, minhash in todo:
-            self._store_article(a, rh, url, report, minhash, lookups)
-        self._flush()
+            self._store_article(a, rh, url, report, minhash, lookups, pending)
+        self.store.insert_articles(pending.articles, report.run_id, signatures=pending.signatures,
+                                   items=pending.article_items)
+        self.store.add_items(pending.dup_items, report.run_id)
         if self.progress:
             self.progress(report.counts())
-
-    def _flush(self) -> None:
-        """Write what this transaction stored (inside it)."""
-        p, self._pending = self._pending, _Pending()
-        self.store.insert_articles(p.articles, self._run_id, signatures=p.signatures, items=p.article_items)
-        self.store.add_items(p.dup_items, self._run_id)
 
     def _reject(self, r: Reject, report: IngestReport) -> None:
         report.rejected += 1
@@ -275,10 +269,9 @@ class Ingestor:
         self.store.put_reject(r, report.run_id)
 
     def _store_article(self, a: Article, rh: str, url: str | None, report: IngestReport, minhash: MinHashed,
-                       lookups: tuple[dict[str, str], set[str], dict[tuple[int, int], list[Any]]]) -> None:
+                       lookups: tuple[dict[str, str], set[str], dict[tuple[int, int], list[Any]]], p: _Pending) -> None:
         """Store one new article of the batch, or link it to the article it duplicates (`lookups`: what the store
-        holds, from `Store.dedup_lookups`; `self._pending`: what this batch stored before it)."""
-        p = self._pending
+        holds, from `Store.dedup_lookups`; `p`: what this batch stored before it)."""
         by_hash, taken_ids, buckets = lookups
         same = min((x for x in (by_hash.get(a.content_hash), p.by_hash.get(a.content_hash)) if x is not None),
                    default=None)

@@ -264,12 +264,8 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
                 "n_chars, raw_chars, run_id")
         self.con.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM art_tbl")
         if items is None:
-            self.con.execute("INSERT INTO items (source, locator, raw_hash, article_id, kind, url, run_id) "
-                             "SELECT source, locator, content_hash, id, 'article', url, run_id FROM art_tbl "
-                             "ON CONFLICT DO NOTHING")
-        else:
-            self.add_items([(a.source, a.locator, rh, a.id, "article", url) for a, (rh, url) in zip(arts, items)],
-                           run_id)
+            items = [(a.content_hash, a.url) for a in arts]
+        self.add_items([(a.source, a.locator, rh, a.id, "article", url) for a, (rh, url) in zip(arts, items)], run_id)
         if signatures:
             sig_tbl = pa.table({"article_id": pa.array([a.id for a in arts], pa.string()),  # noqa: F841
                                 "signature": pa.array([s for s, _ in signatures], pa.binary())})
@@ -283,7 +279,8 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         self.mark_fts_dirty()
 
     def add_items(self, rows: Sequence[tuple[str, str, str, str, str, str | None]], run_id: int | None) -> None:
-        """`add_item` for many (source, locator, raw hash, article id, kind, url) rows, as one Arrow insert."""
+        """Record input items: (source, locator, raw hash, article id, kind, url) rows, as one Arrow insert (an item
+        already recorded is left as it is)."""
         if not rows:
             return
         import pyarrow as pa

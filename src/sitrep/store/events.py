@@ -67,12 +67,9 @@ def _day(value: str | None) -> date | None:
 class EventQueries:
     con: Any
 
-    def put_events(self, anns: Sequence[Annotation], version: str | None, replace: bool = True) -> int:
-        """Replace the events of these articles (inside the caller's transaction; `replace=False` when the caller
-        has removed them). Returns the number written."""
-        if replace:
-            ev_ids = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string())})  # noqa: F841
-            self.con.execute("DELETE FROM events WHERE article_id IN (SELECT article_id FROM ev_ids)")
+    def put_events(self, anns: Sequence[Annotation], version: str | None) -> int:
+        """Write the events of these articles (inside the caller's transaction; `put_annotations` removes their
+        old ones first). Returns the number written."""
         if not any(a.events for a in anns):
             return 0
         meta = {r[0]: r[1:] for r in self.article_rows([a.article_id for a in anns if a.events],

@@ -113,7 +113,7 @@ class LanguageQueries:
             self.con.execute(f"INSERT INTO mentions (article_id, idx, {', '.join(MENTION_FIELDS)}) "
                              f"SELECT article_id, idx, {', '.join(MENTION_FIELDS)} FROM ment_tbl")
         self._put_reading_keys(anns)
-        self.put_events(anns, version, replace=False)
+        self.put_events(anns, version)
         if anns:
             ann_tbl = pa.table({"article_id": pa.array([a.article_id for a in anns], pa.string()),  # noqa: F841
                                 "model": pa.array([a.model for a in anns], pa.string()),
