@@ -101,8 +101,9 @@ class StoryBuilder:
             with st.transaction():
                 texts = [(t or "") + "\n" + (x or "")[: self.rules.lead_chars] for _, t, x, _ in pending]
                 vecs = self.embedder.embed(texts)
+                keys = st.article_keys([p[0] for p in pending])
                 st.put_article_vectors([p[0] for p in pending], [p[3] for p in pending], vecs,
-                                       [sorted(st.article_keys(p[0])) for p in pending])
+                                       [sorted(keys[p[0]]) for p in pending])
                 changed |= self._link([p[0] for p in pending])
             added += len(pending)
         if changed:
@@ -134,30 +135,65 @@ class StoryBuilder:
         return n
 
     def _link(self, ids: list[str]) -> set[str]:
-        """Put these articles (vectors stored) into stories; returns the ids of the stories written."""
+        """Put these articles (vectors stored) into stories, in order, each as if alone: it joins, and merges, the
+        stories of the articles it links among those that have a story by then. The batch is read in two queries
+        and written in three statements; returns the ids of the stories written."""
         st = self.store
+        rules = self.rules
+        if not ids:
+            return set()
+        days = st.vector_days(ids)
+        cands, mat = st.story_candidates([days[a] for a in ids], rules.window_days)
+        row_of = {c[0]: i for i, c in enumerate(cands)}
+        ordinal = np.array([c[1].toordinal() if c[1] is not None else -1 for c in cands], dtype=np.int64)
+        story: dict[str, str] = {c[0]: c[3] for c in cands if c[3] is not None}
+        first = st.story_first_members(sorted(set(story.values())))  # story -> its first article, as story_id hashes
+        merged_into: dict[str, str] = {}
+        # the lowest threshold any link needs; pairs below it are not looked at (linked() decides the rest exactly)
+        floor = min(rules.similar, rules.similar_with_key, rules.undated_with_key, rules.undated_similar) - 1e-4
+
+        def current(sid: str) -> str:
+            while sid in merged_into:
+                sid = merged_into[sid]
+            return sid
+
+        placed: dict[str, tuple[str, str]] = {}
+        dropped: set[str] = set()
         changed: set[str] = set()
         for aid in ids:
-            v, day, keys = st.article_vector(aid)
-            cands, mat = st.story_candidates(aid, day, self.rules.window_days)
+            r = row_of[aid]
+            v, day, keys = mat[r], cands[r][1], set(cands[r][2])
+            near = np.ones(len(cands), dtype=bool) if day is None else (
+                (ordinal < 0) | (np.abs(ordinal - day.toordinal()) <= rules.window_days))
+            near[r] = False
+            rows = np.flatnonzero(near)
+            rows = rows[mat[rows] @ v >= floor]
             groups: dict[str, list[str]] = {}
             reasons: list[str] = []
-            for row, (cid, cday, ckeys, csid) in enumerate(cands):
-                why = linked(v, day, set(keys), mat[row], cday, set(ckeys), self.rules)
-                if why and csid is not None:
-                    groups.setdefault(csid, []).append(cid)
+            for row in rows.tolist():  # in id order, as the candidates are
+                cid, cday, ckeys, _ = cands[row]
+                csid = story.get(cid)
+                if csid is None:
+                    continue
+                why = linked(v, day, keys, mat[row], cday, set(ckeys), rules)
+                if why:
+                    groups.setdefault(current(csid), []).append(cid)
                     reasons.append(f"{why} (with {cid})")
-            members = [aid]
-            for sid in sorted(groups):
-                members += st.story_article_ids(sid)
-            members = sorted(set(members))
-            new = story_id(members)
             old = sorted(groups)
-            st.set_story(new, members, aid, reasons[0] if reasons else "first article of the story", old)
+            head = min([aid, *(first[s] for s in old)])
+            new = story_id([head])
+            first[new] = head
+            for s in old:
+                if s != new:
+                    merged_into[s] = new
+            story[aid] = new
+            placed[aid] = (new, reasons[0] if reasons else "first article of the story")
+            dropped.update(old)
             changed -= set(old)
             changed.add(new)
+        st.set_stories([(aid, current(sid), why) for aid, (sid, why) in placed.items()],
+                       {s: current(s) for s in merged_into}, sorted(dropped))
         return changed
-
 
 def describe(sid: str, m: dict[str, Any]) -> dict[str, Any] | None:
     """Title, date span, key actors and places, and top events of one story, from `Store.story_material`."""

@@ -64,14 +64,37 @@ def paragraph_breaks(doc: Any) -> Any:
     return doc
 
 
-def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE) -> Any:
+BLAS_CHOICES = ("numpy", "blis")
+
+
+def one_blas_thread() -> None:
+    """Keep numpy's BLAS to one thread in this process: sitrep runs one worker process per core, and BLAS threads
+    on top of them would fight for the same cores (and make one worker use two)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE, blas: str = "numpy") -> Any:
     """Load an installed spaCy pipeline package (never downloads), with sentence breaks at blank lines before
-    the parser. Raises ModelError with a clear message."""
+    the parser. Raises ModelError with a clear message.
+
+    `blas="numpy"` (the default) builds the pipeline's layers on thinc's NumPy ops with numpy's own BLAS for
+    matrix products instead of the blis library thinc uses by default: the same model, the same weights and, on
+    the Timeline17 sample, the same tags, heads and entities token for token, but about 1.45 times faster on this
+    machine, where blis falls back to a generic kernel (19 against 80 GFLOP/s on one core). The transition
+    step of the parser and the entity recogniser is compiled against blis either way. `blas="blis"`: as spaCy
+    ships (what bare spaCy runs)."""
     import spacy
     from spacy.language import Language
+    from thinc.api import use_ops
 
+    if blas not in BLAS_CHOICES:
+        raise ValueError(f"blas must be one of {', '.join(BLAS_CHOICES)}, not {blas!r}")
     check_model(name)  # before loading: a wrong pipeline fails fast and clearly
-    nlp = spacy.load(name, exclude=list(exclude))
+    one_blas_thread()
+    with use_ops("numpy", use_blis=blas == "blis"):
+        nlp = spacy.load(name, exclude=list(exclude))
     if not Language.has_factory("sitrep_paragraphs"):
         Language.component("sitrep_paragraphs", func=paragraph_breaks)
     if "parser" in nlp.pipe_names:

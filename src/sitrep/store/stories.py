@@ -54,10 +54,15 @@ class StoryQueries:
             "LEFT JOIN article_vectors v ON v.article_id = a.id WHERE v.article_id IS NULL "
             "ORDER BY a.published NULLS LAST, a.id LIMIT ?", [limit]).fetchall()
 
-    def article_keys(self, article_id: str) -> set[str]:
-        return {r[0] for r in self.con.execute(
-            "SELECT DISTINCT coalesce(actor_id, place_id) FROM mentions WHERE article_id = ? "
-            "AND kind IN ('actor', 'place') AND coalesce(actor_id, place_id) IS NOT NULL", [article_id]).fetchall()}
+    def article_keys(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The actors and places each of these articles names (ids), in one query."""
+        out: dict[str, set[str]] = {a: set() for a in article_ids}
+        cond, params = in_list("article_id", list(out))
+        for aid, key in self.con.execute(
+                f"SELECT DISTINCT article_id, coalesce(actor_id, place_id) FROM mentions WHERE {cond} "
+                "AND kind IN ('actor', 'place') AND coalesce(actor_id, place_id) IS NOT NULL", params).fetchall():
+            out[aid].add(key)
+        return out
 
     def put_article_vectors(self, ids: Sequence[str], days: Sequence[date | None], vectors: Any,
                             keys: Sequence[list[str]]) -> None:
@@ -71,39 +76,54 @@ class StoryQueries:
                             "keys": pa.array([list(k) for k in keys], pa.list_(pa.string()))})
         self.con.execute("INSERT OR REPLACE INTO article_vectors SELECT article_id, day, vector, keys FROM vec_tbl")
 
-    def article_vector(self, article_id: str) -> tuple[Any, date | None, list[str]]:
-        tbl = self.con.execute("SELECT article_id, vector, day, keys, NULL AS story_id FROM article_vectors "
-                               "WHERE article_id = ?", [article_id]).to_arrow_table()
-        rows, mat = _rows_and_matrix(tbl)
-        return mat[0], rows[0][1], rows[0][2]
+    def vector_days(self, article_ids: Sequence[str]) -> dict[str, date | None]:
+        """The day stored with each of these articles' vectors."""
+        cond, params = in_list("article_id", list(article_ids))
+        return dict(self.con.execute(f"SELECT article_id, day FROM article_vectors WHERE {cond}", params).fetchall())
 
-    def story_candidates(self, article_id: str, day: date | None, window: int
+    def story_candidates(self, days: Sequence[date | None], window: int
                          ) -> tuple[list[tuple[str, date | None, list[str], str | None]], Any]:
-        """Articles that could share a story with this one, published within the window (any, when undated):
-        (id, day, keys, story) rows and their vectors as a float32 matrix."""
-        if day is None:
+        """Articles with vectors that could share a story with articles published on `days`: published within the
+        window of one of them or undated (any, when one of them is undated); (id, day, keys, story) rows ordered by
+        id, and their vectors as a float32 matrix. The articles themselves are among them."""
+        known = [d for d in days if d is not None]
+        if len(known) < len(days) or not known:
             where, params = "TRUE", []
         else:
-            where, params = "(v.day IS NULL OR v.day BETWEEN ? AND ?)", [day - timedelta(days=window),
-                                                                        day + timedelta(days=window)]
+            where, params = "(v.day IS NULL OR v.day BETWEEN ? AND ?)", [min(known) - timedelta(days=window),
+                                                                        max(known) + timedelta(days=window)]
         tbl = self.con.execute(
             "SELECT v.article_id, v.vector, v.day, v.keys, m.story_id FROM article_vectors v "
-            f"LEFT JOIN story_members m ON m.article_id = v.article_id WHERE v.article_id <> ? AND {where} "
-            "ORDER BY v.article_id", [article_id, *params]).to_arrow_table()
+            f"LEFT JOIN story_members m ON m.article_id = v.article_id WHERE {where} "
+            "ORDER BY v.article_id", params).to_arrow_table()
         return _rows_and_matrix(tbl)
 
-    def story_article_ids(self, story_id: str) -> list[str]:
-        return [r[0] for r in self.con.execute(
-            "SELECT article_id FROM story_members WHERE story_id = ? ORDER BY article_id", [story_id]).fetchall()]
+    def story_first_members(self, story_ids: Sequence[str]) -> dict[str, str]:
+        """The first article id (in id order) of each of these stories, from which a story's id is made."""
+        out: dict[str, str] = {}
+        for chunk in _chunks_of(sorted(set(story_ids)), 512):
+            cond, params = in_list("story_id", chunk)
+            out.update(self.con.execute(f"SELECT story_id, min(article_id) FROM story_members WHERE {cond} "
+                                        "GROUP BY story_id", params).fetchall())
+        return out
 
-    def set_story(self, story_id: str, members: Sequence[str], article_id: str, reason: str,
-                  merged: Sequence[str]) -> None:
-        """Put `article_id` into `story_id`, moving the members of the `merged` stories into it."""
-        if merged:
-            self.con.execute("DELETE FROM stories WHERE list_contains(?, id)", [list(merged)])
-            self.con.execute("UPDATE story_members SET story_id = ? WHERE list_contains(?, story_id)",
-                             [story_id, list(merged)])
-        self.con.execute("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?)", [article_id, story_id, reason])
+    def set_stories(self, placed: Sequence[tuple[str, str, str]], moved: dict[str, str],
+                    dropped: Sequence[str]) -> None:
+        """Write one batch of story linking: `placed` (article, story, reason) rows; `moved` members of merged
+        stories to the story they are now in (old id -> new id); `dropped` story records, to be described again."""
+        if dropped:
+            cond, params = in_list("id", sorted(set(dropped)))
+            self.con.execute(f"DELETE FROM stories WHERE {cond}", params)
+        if moved:
+            moved_tbl = pa.table({"old": pa.array(list(moved), pa.string()),  # noqa: F841
+                                  "new": pa.array(list(moved.values()), pa.string())})
+            self.con.execute("UPDATE story_members SET story_id = t.new FROM moved_tbl t "
+                             "WHERE story_members.story_id = t.old")
+        if placed:
+            placed_tbl = pa.table({"article_id": pa.array([p[0] for p in placed], pa.string()),  # noqa: F841
+                                   "story_id": pa.array([p[1] for p in placed], pa.string()),
+                                   "reason": pa.array([p[2] for p in placed], pa.string())})
+            self.con.execute("INSERT OR REPLACE INTO story_members SELECT article_id, story_id, reason FROM placed_tbl")
 
     def broken_stories(self) -> list[str]:
         """Stories that lost an article (deleted since)."""
