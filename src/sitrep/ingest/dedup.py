@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -19,6 +17,8 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 @lru_cache(maxsize=8)
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) minimising false positives and negatives; costly, so computed once."""
+    from datasketch.lsh import _optimal_param  # here, not at the top: datasketch imports scipy (0.7 s)
+
     return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
@@ -42,6 +42,8 @@ class NearDupIndex:
 
     def signature(self, text: str) -> tuple[bytes, list[tuple[int, int]]]:
         """(signature bytes, [(band, bucket)]) for a text."""
+        from datasketch import MinHash
+
         words = [w.casefold() for w in _TOKEN.findall(text)]
         k = self.shingle
         grams = {" ".join(words[i : i + k]).encode("utf-8") for i in range(max(1, len(words) - k + 1))}

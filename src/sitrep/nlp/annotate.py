@@ -16,6 +16,7 @@ from spacy.attrs import ENT_IOB, ENT_TYPE, LOWER, NORM, SENT_START
 from spacy.tokens import Doc
 
 from ..model import Annotation, Event, Mention, Sentence
+from ..derived import derived
 from ..resources import load_toml
 from ..resolve.knowledge import ActorEntry, Knowledge, fold
 from ..resolve.matcher import Match, PhraseIndex
@@ -133,8 +134,7 @@ class Annotator:
         self.model = model_version(self.nlp)
         self.kb = Knowledge(actor_files, place_files)
         self.gaz = Gazetteer(self.kb)
-        tok = self.nlp.tokenizer
-        self.index = PhraseIndex(self.kb.phrases(), lambda s: [t.text for t in tok(s)])
+        self.index = self._phrase_index()
         self.cues = load_toml("resolve.toml")
         self.loc_preps = set(self.cues["locative_prepositions"])
         self.motion = set(self.cues["motion_words"])
@@ -146,6 +146,17 @@ class Annotator:
         self.actor_labels = set(self.cues["actor_labels"])
         self.place_labels = set(self.cues["place_labels"])
         self.batch_size = batch_size
+
+    def _phrase_index(self) -> PhraseIndex:
+        """The dictionary names, tokenised by this pipeline's tokenizer: built once for a given set of names,
+        model and spaCy release (1.4 s for the shipped 10,000), then read from sitrep's cache folder."""
+        import spacy
+
+        tok = self.nlp.tokenizer
+        phrases = list(self.kb.phrases())
+        inputs = [str(PhraseIndex.FORMAT), spacy.__version__, self.model, *("\t".join(p) for p in phrases)]
+        return derived("phrases", inputs, lambda: PhraseIndex(phrases, lambda s: [t.text for t in tok(s)]),
+                       PhraseIndex)
 
     # -- entry points -------------------------------------------------------------------------
     def annotate_many(self, items: Iterable[tuple[str, str, date | None]]) -> Iterator[Annotation]:

