@@ -260,6 +260,40 @@ def test_timeline_of_the_crisis(seeds_db: Path) -> None:
     assert any("Soleimani" in x for x in jan3["summary"]) and jan3["events"]
 
 
+def test_timeline_index_gives_the_same_timelines(seeds_db: Path, tmp_path: Path) -> None:
+    """The in-memory index a server keeps (`TimelineIndex`) against the store queries, selection by selection."""
+    from sitrep.cache import ResultCache
+    from sitrep.fuse.timeline import build_timeline
+    from sitrep.fuse.timeline_index import TimelineIndex
+
+    with Sitrep(seeds_db, read_only=True) as s:
+        index = TimelineIndex.load(s.store)
+        codes = sorted({c for e in s.events(limit=1000)[0] for a in e["actor"] + e["recipient"]
+                        for c in [a.get("code")] if c})
+        stories = [st["id"] for st in s.stories(limit=5)[0]]
+        cases = [{"actor": c} for c in codes] + [{"actor": c[:3]} for c in codes] + [{"story": x} for x in stories]
+        cases += [{}, {"query": "missiles"}, {"actor": "IRN", "since": date(2020, 1, 5)},
+                  {"until": date(2020, 1, 4)}, {"actor": "soleimani"}, {"actor": "nobody-at-all"}]
+        compared = 0
+        for case in cases:
+            plain = build_timeline(s.store, s._embed, max_dates=6, **case)
+            fast = build_timeline(s.store, s._embed, max_dates=6, index=index, **case)
+            assert fast == plain, case
+            compared += bool(plain)
+        assert compared >= 10 and len(codes) >= 5
+        fresh = s.timeline(actor="IRN")
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(seeds_db.read_bytes())
+    cache = ResultCache()
+    with Sitrep(copy, cache=cache) as s:
+        assert s.timeline(actor="IRN") == fresh and s.timeline(actor="USA", max_dates=3)
+        assert cache.builds == 1  # one index for both timelines
+        s.store.con.execute("DELETE FROM timeline_candidates WHERE day = DATE '2020-01-03'")  # a write: rebuilt
+        after = s.timeline(actor="IRN")
+        assert cache.builds == 2 and "2020-01-03" not in {t["date"] for t in after}
+        assert after == build_timeline(s.store, s._embed, actor="IRN")
+
+
 def test_cli_stories_timeline_brief_and_events_show(seeds_db: Path, tmp_path: Path) -> None:
     db = str(seeds_db)
     r = run_cli("timeline", "--db", db, "--actor", "IRN", "--format", "json", "--max-dates", "3", "--per-date", "1")

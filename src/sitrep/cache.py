@@ -1,6 +1,6 @@
-"""A read-side cache of whole results (store statistics, timelines, and so the briefs built on them) for a process
-that serves many requests over one store, such as the API server. An entry is valid while the store's files are
-unchanged.
+"""A read-side cache of whole results (store statistics, timelines, and so the briefs built on them) and of read-side
+indexes (the timeline index) for a process that serves many requests over one store, such as the API server. An
+entry is valid while the store's files are unchanged.
 
 A write to a DuckDB store appends to its write-ahead log or, at a checkpoint, rewrites the database file, so the
 size and modification time of the two files change with every committed write, whichever process makes it. The
@@ -43,6 +43,9 @@ class ResultCache:
         self._entries: OrderedDict[tuple[str, Hashable], tuple[tuple[int, ...], Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+        self._indexes: dict[tuple[str, str], tuple[tuple[int, ...], Any]] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
+        self.builds = 0
 
     def get(self, path: str, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached result of `key` over the store at `path`, computed (and kept) when missing or stale. Callers
@@ -67,9 +70,32 @@ class ResultCache:
                     self._entries.popitem(last=False)
         return value
 
+    def index(self, path: str, name: str, build: Callable[[], T]) -> T | None:
+        """A read-side index (`name`, such as the timeline index) of the store at `path` for its current stamp,
+        built when missing or stale; one per store and name, shared as is (indexes are read-only), and built by
+        one thread at a time while the others wait for it. None for a store without a file."""
+        stamp = store_stamp(path)
+        if stamp is None:
+            return None
+        full = (os.path.realpath(path), name)
+        with self._lock:
+            building = self._building.setdefault(full, threading.Lock())
+        with building:
+            with self._lock:
+                have = self._indexes.get(full)
+            if have is not None and have[0] == stamp:
+                return have[1]  # type: ignore[no-any-return]
+            value = build()
+            self.builds += 1
+            if store_stamp(path) == stamp:
+                with self._lock:
+                    self._indexes[full] = (stamp, value)
+            return value
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._indexes.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

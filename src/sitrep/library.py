@@ -212,7 +212,16 @@ class Sitrep:
             story = self.story(story)["id"]
         return self._cached(("timeline", story, actor, query, since, until, max_dates, per_date),
                             lambda: build_timeline(self.store, self._embed, story=story, actor=actor, query=query,
-                                                   since=since, until=until, max_dates=max_dates, per_date=per_date))
+                                                   since=since, until=until, max_dates=max_dates, per_date=per_date,
+                                                   index=self._timeline_index()))
+
+    def _timeline_index(self) -> Any:
+        """The timeline index of this store, kept by the cache (a process that serves many requests builds it once
+        per state of the store); None without a cache, where one timeline reads the store directly."""
+        if self._cache is None:
+            return None
+        from .fuse.timeline_index import TimelineIndex
+        return self._cache.index(self.store.path, "timeline", lambda: TimelineIndex.load(self.store))
 
     def brief(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
               since: date | None = None, until: date | None = None, max_dates: int = 8) -> dict[str, Any]:

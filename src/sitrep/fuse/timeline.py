@@ -98,17 +98,31 @@ def summarise(cands: list[tuple[str, int, str, bool, Any]], k: int, embed: Any, 
 
 def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: str | None = None,
                    query: str | None = None, since: date | None = None, until: date | None = None,
-                   max_dates: int = 10, per_date: int = 2, rules: TimelineRules = TimelineRules()
-                   ) -> list[dict[str, Any]]:
+                   max_dates: int = 10, per_date: int = 2, rules: TimelineRules = TimelineRules(),
+                   index: Any = None) -> list[dict[str, Any]]:
     """The timeline of a selection: `[{"date", "summary", "events", "sources", "citations", "score"}]` by date.
 
     The best days are read in chunks (one query for a chunk's candidate sentences, one embedding call for all of
-    them, one query for their events) until `max_dates` of them have a summary."""
-    sel = store.timeline_selection(story=story, actor=actor, query=query, since=since, until=until)
-    if not sel.num_rows:
-        return []
-    events = store.selection_events(sel)
-    days = rank_dates(store.date_signals(sel), dict(store.fused_days(sel, events)), rules, since, until)
+    them, one query for their events) until `max_dates` of them have a summary. With an `index` (a
+    `TimelineIndex` of this store), the selection, its day signals and its events come from it, and the store
+    is asked only for the sentences of the chunk's articles on the chunk's days: the same timeline, faster."""
+    if index is not None:
+        isel = index.select(store, story=story, actor=actor, query=query, since=since, until=until)
+        if not isel.size:
+            return []
+        ievents = index.events(isel)
+        signals, fused = index.date_signals(isel), index.fused_days(ievents)
+        on_days = lambda days: index.fused_on_days(ievents, days)  # noqa: E731
+        reading = lambda days: index.article_ids(isel, days)  # noqa: E731
+    else:
+        sel = store.timeline_selection(story=story, actor=actor, query=query, since=since, until=until)
+        if not sel.num_rows:
+            return []
+        events = store.selection_events(sel)
+        signals, fused = store.date_signals(sel), store.fused_days(sel, events)
+        on_days = lambda days: store.fused_on_days(sel, days, events)  # noqa: E731
+        reading = lambda days: sel  # noqa: E731
+    days = rank_dates(signals, dict(fused), rules, since, until)
     qv = embed([query])[0] if query else None
     out = []
     pos = 0
@@ -116,16 +130,18 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
     while pos < len(days) and len(out) < max_dates:
         part = days[pos:pos + chunk]
         pos += len(part)
-        cands = store.sentences_for_days(sel, [d for d, _ in part])
-        index, mat = store.timeline_vectors(sel, [d for d, _ in part])
-        pools = {d: candidate_pool(cands[d], rules, index) for d, _ in part}
+        part_days = [d for d, _ in part]
+        arts = reading(part_days)
+        cands = store.sentences_for_days(arts, part_days)
+        stored, mat = store.timeline_vectors(arts, part_days)
+        pools = {d: candidate_pool(cands[d], rules, stored) for d, _ in part}
         flat = [p for d, _ in part for p in pools[d]]
-        missing = [i for i, p in enumerate(flat) if (p[0], p[1]) not in index]
+        missing = [i for i, p in enumerate(flat) if (p[0], p[1]) not in stored]
         fresh = as_stored(embed([flat[i][2] for i in missing])) if missing else None
         vecs = None
         if flat:
             vecs = np.zeros((len(flat), fresh.shape[1] if fresh is not None else mat.shape[1]), dtype=np.float32)
-            have = [(i, index[(p[0], p[1])][0]) for i, p in enumerate(flat) if (p[0], p[1]) in index]
+            have = [(i, stored[(p[0], p[1])][0]) for i, p in enumerate(flat) if (p[0], p[1]) in stored]
             if have:
                 vecs[[i for i, _ in have]] = mat[[r for _, r in have]]
             if missing:
@@ -141,7 +157,7 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
             picked_days.append((day, score, picked))
             if len(out) + len(picked_days) == max_dates:
                 break
-        on_day = store.fused_on_days(sel, [d for d, _, _ in picked_days], events) if picked_days else {}
+        on_day = on_days([d for d, _, _ in picked_days]) if picked_days else {}
         for day, score, picked in picked_days:
             out.append({"date": day.isoformat(), "summary": [p[2] for p in picked], "events": on_day[day],
                         "sources": list(dict.fromkeys(p[0] for p in picked)),

@@ -273,6 +273,38 @@ class StoryQueries:
             "SELECT a.id AS article_id FROM articles a LEFT JOIN annotated n ON n.article_id = a.id "
             f"WHERE a.duplicate_of IS NULL AND {' AND '.join(where)} ORDER BY a.id", params).to_arrow_table()
 
+    def timeline_index_tables(self) -> dict[str, Any]:
+        """What `fuse.timeline_index.TimelineIndex` holds, as numpy arrays, with articles numbered in id order and
+        days as proleptic ordinals (-1: none): articles (id, published day, eligible: annotated and not a
+        duplicate), article_actors (article, key, by key), timeline_candidates (article, day, sentences referring
+        to the day), and the listed fused events with their links (article, event)."""
+        day = "coalesce(CAST({0} - DATE '0001-01-01' AS INTEGER) + 1, -1)"
+        art = ("(SELECT id, CAST(row_number() OVER (ORDER BY id) - 1 AS INTEGER) AS i FROM articles)")
+        out: dict[str, Any] = {}
+        out["articles"] = self.con.execute(
+            f"SELECT a.id, {day.format('a.published')} AS day, (a.duplicate_of IS NULL AND n.article_id IS NOT NULL) "
+            "AS eligible FROM articles a LEFT JOIN annotated n ON n.article_id = a.id ORDER BY a.id").fetchnumpy()
+        out["actors"] = self.con.execute(
+            f"SELECT r.i AS article, aa.key FROM article_actors aa JOIN {art} r ON r.id = aa.article_id "
+            "ORDER BY aa.key, r.i").fetchnumpy()
+        out["candidates"] = self.con.execute(
+            f"SELECT r.i AS article, {day.format('c.day')} AS day, CAST(len(list_filter(c.refers, x -> x)) AS INTEGER) "
+            f"AS refers FROM timeline_candidates c JOIN {art} r ON r.id = c.article_id").fetchnumpy()
+        out["events"] = self.con.execute(
+            f"SELECT id, {day.format('day')} AS day, num_articles, num_sources, coalesce(length(date) = 10, FALSE) "
+            "AS precise FROM fused_events WHERE listed ORDER BY id").fetchnumpy()
+        out["links"] = self.con.execute(
+            f"SELECT DISTINCT r.i AS article, e.i AS event FROM event_links l JOIN {art} r ON r.id = l.article_id "
+            "JOIN (SELECT id, CAST(row_number() OVER (ORDER BY id) - 1 AS INTEGER) AS i FROM fused_events "
+            "WHERE listed) e ON e.id = l.event_id").fetchnumpy()
+        return out
+
+    def selection_keys(self, actor: str) -> list[int]:
+        """The actor keys a timeline's `actor` names (a code prefix, a part of a name, or an identity)."""
+        return [r[0] for r in self.con.execute(
+            "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?",
+            [actor.lower(), actor.lower(), actor.lower()]).fetchall()]
+
     def selection_articles(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
                            since: date | None = None, until: date | None = None, slack_days: int = 2) -> list[str]:
         """`timeline_selection` as a list of ids."""
