@@ -111,7 +111,7 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
         if not isel.size:
             return []
         ievents = index.events(isel)
-        signals, fused = index.date_signals(isel), index.fused_days(ievents)
+        days: Any = index.ranked_days(isel, ievents, rules, since, until)
         on_days = lambda days: index.fused_on_days(ievents, days)  # noqa: E731
         reading = lambda days: index.article_ids(isel, days)  # noqa: E731
     else:
@@ -119,10 +119,9 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
         if not sel.num_rows:
             return []
         events = store.selection_events(sel)
-        signals, fused = store.date_signals(sel), store.fused_days(sel, events)
+        days = rank_dates(store.date_signals(sel), dict(store.fused_days(sel, events)), rules, since, until)
         on_days = lambda days: store.fused_on_days(sel, days, events)  # noqa: E731
         reading = lambda days: sel  # noqa: E731
-    days = rank_dates(signals, dict(fused), rules, since, until)
     qv = embed([query])[0] if query else None
     out = []
     pos = 0

@@ -163,6 +163,7 @@ class Session:
     START_POOL_AT = 64
     MAX_TRIES = 3
     MAX_BATCH_CHARS = 100_000
+    MIN_TAIL_BATCH = 4
 
     def __init__(self, layer: "LanguageLayer", run_id: int | None, annotator: Any = None,
                  ids: list[str] | None = None) -> None:
@@ -256,6 +257,8 @@ class Session:
 
     def _submit(self, waiting: list[str], full_only: bool) -> None:
         size = self.cfg.batch_size
+        if not full_only:  # the last batches: smaller, so that the workers finish together
+            size = min(size, max(self.MIN_TAIL_BATCH, -(-len(waiting) // (2 * self.workers))))
         pos = 0
         while len(self.inflight) < 2 * self.workers and pos < len(waiting):
             batch = waiting[pos:pos + size]
