@@ -247,6 +247,29 @@ def phase_query(db: str, reps: int, seed: int) -> dict[str, Any]:
             out[q][label] = _pcts(lat)
         if "cache" in kw:
             out["served_cache"] = {"hits": kw["cache"].hits, "misses": kw["cache"].misses}
+    # A long-lived process with the server's read-side index for timelines (a ResultCache that keeps no results,
+    # so every timeline is computed, through the index): the first call builds the index, timed apart.
+    try:
+        from sitrep.cache import ResultCache
+        from sitrep.fuse.timeline_index import TimelineIndex  # noqa: F401
+    except ImportError:
+        TimelineIndex = None  # noqa: N806 - a source tree from before the index (--before-src)
+    if TimelineIndex is not None and "timeline_actor" not in skipped:
+        cache = ResultCache(max_entries=0)
+        with Sitrep(db, read_only=True, cache=cache) as s:
+            s._embed(["warm up the embedding model"])
+            t0 = time.perf_counter()
+            calls(s, "timeline_actor", 0)
+            first = time.perf_counter() - t0
+            lat = []
+            for i in range(reps):
+                t0 = time.perf_counter()
+                calls(s, "timeline_actor", i)
+                lat.append(time.perf_counter() - t0)
+            index = s._timeline_index()
+        out["timeline_actor"]["indexed"] = _pcts(lat)
+        out["timeline_index"] = {"first_call_s": round(first, 2), "builds": cache.builds,
+                                 "mib": round(index.nbytes / 2**20, 1)}
     out["result_sizes"] = {q: {"median": statistics.median(v), "max": max(v)} for q, v in sizes.items()}
     return out
 
@@ -413,6 +436,13 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             c, r, v = last_q[q]["call"], last_q[q]["request"], last_q[q]["served"]
             lines.append(f"| {LABELS[q]} | {c['p50_ms']:.1f} / {c['p95_ms']:.1f} | {r['p50_ms']:.1f} / "
                          f"{r['p95_ms']:.1f} | {v['p50_ms']:.1f} / {v['p95_ms']:.1f} |")
+    ix = last_q.get("timeline_index")
+    if ix and "indexed" in last_q.get("timeline_actor", {}):
+        v = last_q["timeline_actor"]["indexed"]
+        lines += ["", f"The actor timeline through the server's timeline index (`fuse/timeline_index.py`, kept by its "
+                      f"result cache; here a cache that keeps no results, so each of the {v['n']} timelines was "
+                      f"computed): p50 {v['p50_ms']:.1f} ms, p95 {v['p95_ms']:.1f} ms. The first call built the index "
+                      f"({ix['mib']} MiB of arrays) and took {ix['first_call_s']:.1f} s."]
     sizes = rows[-1]["queries"].get("result_sizes", {})
     if sizes:
         lines += ["", f"At {rows[-1]['events']:,} events the actor-and-range query matched a median of "

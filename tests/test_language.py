@@ -354,3 +354,21 @@ def test_fast_pos_equals_the_attribute_ruler(ann: Annotator) -> None:
     pairs = [(a.pos_, b.pos_, a.text) for x, y in zip(mine, theirs) for a, b in zip(x, y)]
     assert len(pairs) > 3000
     assert [p for p in pairs if p[0] != p[1]] == []
+
+
+def test_numpy_blas_gives_what_blis_gives(ann: Annotator) -> None:
+    """The model on numpy's BLAS (how sitrep loads it) tags, parses and finds entities as spaCy as shipped does."""
+    from sitrep.nlp.models import load_model
+
+    blis = load_model(blas="blis")
+    assert not ann.nlp.get_pipe("ner").model.ops.use_blis and blis.get_pipe("ner").model.ops.use_blis
+    texts = [t for _, t, _ in _seed_and_corpus_texts()][:20]
+
+    def read(nlp):
+        return [[(t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in d] for d in nlp.pipe(texts)]
+
+    ours, shipped = read(ann.nlp), read(blis)
+    assert sum(len(d) for d in ours) > 5000
+    assert ours == shipped
+    with pytest.raises(ValueError, match="blas must be one of"):
+        load_model(blas="mkl")
