@@ -341,16 +341,4 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "UPDATE articles SET raw_chars = length(raw_text)",
         ],
     ),
-    (
-        6,
-        "day indexes for timelines",
-        [
-            # A timeline reads the candidate sentences and vectors of its best days only. A scan filtered on `day`
-            # still decompresses every stretch of the text and vector columns that holds one of those rows, and a
-            # day's rows are spread through the table (articles arrive in no order of the days they mention): at
-            # a million events, 100 ms a query. Through an index the rows are fetched one by one (25 ms).
-            "CREATE INDEX timeline_candidates_day ON timeline_candidates (day)",
-            "CREATE INDEX timeline_vectors_day ON timeline_vectors (day)",
-        ],
-    ),
 ]
