@@ -195,6 +195,7 @@ class StoryBuilder:
                        {s: current(s) for s in merged_into}, sorted(dropped))
         return changed
 
+
 def describe(sid: str, m: dict[str, Any]) -> dict[str, Any] | None:
     """Title, date span, key actors and places, and top events of one story, from `Store.story_material`."""
     arts, vecs = m["articles"], m["vectors"]

@@ -3,7 +3,7 @@ requests (the API server, through its `ResultCache`): which articles name an act
 to, the fused events each article reports. With it, the selection, its day signals and its events cost
 milliseconds whatever the selection's size, where the queries over the store read every selected article (at a
 million events, a common actor is named in most of the 170,000 articles). It gives the same timelines as the store
-queries (tests/test_fusion.py checks), and is rebuilt when the store changes (about 3 s at a million events).
+queries (tests/test_fusion.py checks), and is rebuilt when the store changes (2 to 3 s at a million events).
 """
 from __future__ import annotations
 

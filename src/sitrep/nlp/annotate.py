@@ -15,8 +15,8 @@ from rapidfuzz import fuzz
 from spacy.attrs import ENT_IOB, ENT_TYPE, LOWER, NORM, SENT_START
 from spacy.tokens import Doc
 
-from ..model import Annotation, Event, Mention, Sentence
 from ..derived import derived
+from ..model import Annotation, Event, Mention, Sentence
 from ..resources import load_toml
 from ..resolve.knowledge import ActorEntry, Knowledge, fold
 from ..resolve.matcher import Match, PhraseIndex
