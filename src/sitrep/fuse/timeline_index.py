@@ -122,23 +122,9 @@ class TimelineIndex:
         return pa.table({"article_id": pa.array(self.ids[nums].tolist(), pa.string())})
 
     # -- what timelines rank days by -------------------------------------------------------------------------
-    def date_signals(self, sel: Selection) -> list[tuple[date, int, int, int]]:
-        """As `Store.date_signals`: per day, sentences referring to it, articles referring to it, articles
-        published on it. Counted with `bincount` over day offsets (no sorting)."""
-        rows = sel.mask[self.cand_article] & (self.cand_refers > 0) & (self.cand_day >= 0)
-        ref_day = self.cand_day[rows] - self.first_day
-        sents = np.bincount(ref_day, weights=self.cand_refers[rows], minlength=self.span)
-        arts = np.bincount(ref_day, minlength=self.span)
-        pub = self.published[sel.mask]
-        pubs = np.bincount(pub[pub >= 0] - self.first_day, minlength=self.span)
-        out = []
-        for d in np.flatnonzero((arts > 0) | (pubs > 0)).tolist():
-            out.append((date.fromordinal(d + self.first_day), int(sents[d]), int(arts[d]), int(pubs[d])))
-        return out
-
     def ranked_days(self, sel: Selection, events: np.ndarray, rules: Any, since: date | None = None,
                     until: date | None = None) -> "RankedDays":
-        """As `fuse.timeline.rank_dates` over `date_signals` and `fused_days`, in arrays: the same scores (the same
+        """As `fuse.timeline.rank_dates` over `Store.date_signals` and `Store.fused_days`, in arrays: the same scores (the same
         float operations in the same order) and the same order (score, then day), with dates made only for the
         days a timeline reads."""
         rows = sel.mask[self.cand_article] & (self.cand_refers > 0) & (self.cand_day >= 0)
@@ -168,19 +154,6 @@ class TimelineIndex:
         hit = np.zeros(len(self.event_ids), dtype=bool)
         hit[self.link_event[sel.mask[self.link_article]]] = True
         return np.flatnonzero(hit)
-
-    def fused_days(self, events: np.ndarray) -> list[tuple[date | None, int]]:
-        """As `Store.fused_days`: days of day-precise events with the articles reporting them."""
-        ev = events[self.event_precise[events]]
-        day = self.event_day[ev]
-        out: list[tuple[date | None, int]] = []
-        if (day < 0).any():  # a day-precise event without a day: kept as the store query keeps it
-            out.append((None, int(self.event_articles[ev[day < 0]].sum())))
-        dated = day >= 0
-        sums = np.bincount(day[dated] - self.first_day, weights=self.event_articles[ev[dated]], minlength=self.span)
-        counts = np.bincount(day[dated] - self.first_day, minlength=self.span)
-        out += [(date.fromordinal(d + self.first_day), int(sums[d])) for d in np.flatnonzero(counts).tolist()]
-        return out
 
     def fused_on_days(self, events: np.ndarray, days: list[date]) -> dict[date, list[str]]:
         """As `Store.fused_on_days`: each day's events, most sources first."""
