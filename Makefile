@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) bench/accuracy.py --workers 2
 	$(PY) bench/timelines.py
 	$(PY) bench/fusion.py
+	$(PY) bench/blas.py
 	$(PY) bench/throughput.py
 	$(PY) bench/scale.py
 

@@ -111,17 +111,13 @@ class TimelineIndex:
             m[np.concatenate([self.actor_articles[self.key_start[p]:self.key_end[p]] for p in pos])] = True
         return m
 
-    def article_ids(self, sel: Selection, days: list[date] | None = None) -> Any:
-        """The selection's article ids as a `timeline_selection` table; with `days`, only the articles with
-        timeline candidates on one of them (all that `sentences_for_days` and `timeline_vectors` read)."""
-        if days is None:
-            nums = np.flatnonzero(sel.mask)
-        else:
-            rows = sel.mask[self.cand_article] & np.isin(self.cand_day, [_ordinal(d) for d in days])
-            nums = np.unique(self.cand_article[rows])
+    def article_ids(self, sel: Selection, days: list[date]) -> Any:
+        """The selection's articles with timeline candidates on one of these days (all that `sentences_for_days`
+        and `timeline_vectors` read for them), as a `timeline_selection` table."""
+        rows = sel.mask[self.cand_article] & np.isin(self.cand_day, [_ordinal(d) for d in days])
+        nums = np.unique(self.cand_article[rows])
         return pa.table({"article_id": pa.array(self.ids[nums].tolist(), pa.string())})
 
-    # -- what timelines rank days by -------------------------------------------------------------------------
     def ranked_days(self, sel: Selection, events: np.ndarray, rules: Any, since: date | None = None,
                     until: date | None = None) -> "RankedDays":
         """As `fuse.timeline.rank_dates` over `Store.date_signals` and `Store.fused_days`, in arrays: the same scores (the same

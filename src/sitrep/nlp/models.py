@@ -81,8 +81,8 @@ def load_model(name: str = DEFAULT_MODEL, exclude: tuple[str, ...] = EXCLUDE, bl
 
     `blas="numpy"` (the default) builds the pipeline's layers on thinc's NumPy ops with numpy's own BLAS for
     matrix products instead of the blis library thinc uses by default: the same model, the same weights and, on
-    the Timeline17 sample, the same tags, heads and entities token for token, but about 1.45 times faster on this
-    machine, where blis falls back to a generic kernel (19 against 80 GFLOP/s on one core). The transition
+    the Timeline17 sample, the same tags, heads and entities token for token, but 1.2 to 1.3 times faster on this
+    machine, where blis falls back to a generic kernel (18 against 71 GFLOP/s on one core: bench/blas.py). The transition
     step of the parser and the entity recogniser is compiled against blis either way. `blas="blis"`: as spaCy
     ships (what bare spaCy runs)."""
     import spacy

@@ -13,6 +13,8 @@ import pyarrow as pa
 from .events import in_list
 
 
+# The actor keys a selection's `actor` names: a code prefix, a part of a name, or an identity (three parameters).
+_ACTOR_KEYS = "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?"
 DAY_CHUNK = 16  # days a query: a short IN list stays a filter in the scan (a long one becomes a join)
 
 
@@ -254,8 +256,7 @@ class StoryQueries:
             where.append("a.id IN (SELECT article_id FROM story_members WHERE starts_with(story_id, ?))")
             params.append(story)
         if actor:
-            where.append("a.id IN (SELECT aa.article_id FROM article_actors aa WHERE aa.key IN (SELECT key FROM "
-                         "actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?))")
+            where.append(f"a.id IN (SELECT aa.article_id FROM article_actors aa WHERE aa.key IN ({_ACTOR_KEYS}))")
             params += [actor.lower(), actor.lower(), actor.lower()]
         if query:
             if not self._has_fts():
@@ -301,9 +302,7 @@ class StoryQueries:
 
     def selection_keys(self, actor: str) -> list[int]:
         """The actor keys a timeline's `actor` names (a code prefix, a part of a name, or an identity)."""
-        return [r[0] for r in self.con.execute(
-            "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?",
-            [actor.lower(), actor.lower(), actor.lower()]).fetchall()]
+        return [r[0] for r in self.con.execute(_ACTOR_KEYS, [actor.lower(), actor.lower(), actor.lower()]).fetchall()]
 
     def selection_articles(self, *, story: str | None = None, actor: str | None = None, query: str | None = None,
                            since: date | None = None, until: date | None = None, slack_days: int = 2) -> list[str]:
