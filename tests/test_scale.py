@@ -230,3 +230,57 @@ def test_timeline_reads_stored_vectors_alike(fused: Path, tmp_path: Path) -> Non
         assert StoryBuilder(st).update_sentence_vectors() > 0
     with Sitrep(db, read_only=True) as s:
         assert s.timeline(actor=code, max_dates=5, per_date=2) == fresh
+
+
+def test_clustering_the_timeline_tables_changes_no_timeline(fused: Path, tmp_path: Path) -> None:
+    """The day-ordered rewrite of the timeline tables (`Store.cluster_timeline`, after stories are updated) keeps
+    every row and every timeline, puts the rows in day order with the texts stored uncompressed, keeps the indexes,
+    survives a reopen, and is done again only once the tables have grown."""
+    from sitrep.fuse.stories import StoryBuilder
+
+    db = tmp_path / "clustered.duckdb"
+    shutil.copy(fused, db)
+
+    def contents(st: Store) -> list:
+        return [st.con.execute(f"SELECT * FROM {t} ORDER BY article_id, day").fetchall()
+                for t in ("timeline_candidates", "timeline_vectors")]
+
+    def texts_compression(st: Store) -> set[str]:
+        return {c for (c,) in st.con.execute("SELECT DISTINCT compression FROM pragma_storage_info("
+                                             "'timeline_candidates') WHERE column_name = 'texts'").fetchall()}
+
+    with Store(db) as st:
+        assert StoryBuilder(st).update_sentence_vectors() > 0
+        st.con.execute("CHECKPOINT")
+        rows = contents(st)
+        n = len(rows[0])
+        assert n > 1000 and len(rows[1]) == n
+        # rows arrive article by article, so their days are not in order; texts are stored as they are
+        days = [d for (d,) in st.con.execute("SELECT day FROM timeline_candidates ORDER BY rowid").fetchall()]
+        assert days != sorted(days)
+        assert "FSST" not in texts_compression(st) and "Uncompressed" in texts_compression(st)
+    with Sitrep(db, read_only=True) as s:
+        codes = [c for (c,) in s.store.con.execute(
+            "SELECT upper(c) FROM (SELECT unnest(actor_codes) c FROM fused_events) GROUP BY 1 "
+            "ORDER BY count(*) DESC, 1 LIMIT 4").fetchall()]
+        cases = [{"actor": c} for c in codes] + [{}, {"actor": codes[0], "since": sorted(days)[n // 2]}]
+        before = [s.timeline(max_dates=6, per_date=2, **c) for c in cases]
+    assert sum(bool(t) for t in before) >= 4
+    with Store(db) as st:
+        assert not st.cluster_timeline()["clustered"]  # a small store: not worth a rewrite
+        done = st.cluster_timeline(min_rows=0)
+        assert done["clustered"] and done["added"] == done["rows"] == n
+        assert not st.cluster_timeline(min_rows=0)["clustered"]  # nothing added since
+    with Sitrep(db, read_only=True) as s:  # reopened
+        st = s.store
+        for table in ("timeline_candidates", "timeline_vectors"):
+            order = st.con.execute(f"SELECT day, article_id FROM {table} ORDER BY rowid").fetchall()
+            assert order == sorted(order), table
+        assert contents(st) == rows
+        assert "FSST" not in texts_compression(st) and "Uncompressed" in texts_compression(st)  # kept by the rewrite
+        assert st.con.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name LIKE 'timeline_%'"
+                              ).fetchone()[0] == 2
+        assert [s.timeline(max_dates=6, per_date=2, **c) for c in cases] == before
+    with Store(db) as st:  # the definitions came along: a row without a day is refused
+        with pytest.raises(Exception, match="NOT NULL"):
+            st.con.execute("INSERT INTO timeline_candidates VALUES ('x', NULL, NULL, [], [], [])")

@@ -112,8 +112,10 @@ class StoryBuilder:
                     material = st.story_material(chunk)
                     st.put_stories([rec for sid in chunk if (rec := describe(sid, material[sid])) is not None])
         sentences = self.update_sentence_vectors()
+        clustered = st.cluster_timeline()["clustered"]
         return {"articles": added, "stories_changed": len(changed), "rebuilt": len(broken),
-                "sentence_vectors": sentences, "seconds": round(time.perf_counter() - t0, 3)}
+                "sentence_vectors": sentences, "timeline_clustered": clustered,
+                "seconds": round(time.perf_counter() - t0, 3)}
 
     def update_sentence_vectors(self, batch: int = 512) -> int:
         """Embed the timeline candidates (each article's first sentences and those naming a day, as

@@ -45,7 +45,7 @@ def rank_dates(signals: list[tuple[date, int, int, int]], event_days: dict[date,
 def candidate_pool(cands: list[tuple[str, int, str, bool, Any]], rules: TimelineRules,
                    words: dict[tuple[str, int], tuple[int, int]] | None = None) -> list[tuple[str, int, str, bool]]:
     """The sentences of one date that may summarise it: 6 to 60 words, no repeated text (`words` gives the word
-    counts the store keeps, by (article, sentence), as `Store.timeline_vectors` returns them)."""
+    counts the store keeps, by (article, sentence), as `Store.timeline_material` returns them)."""
     pool = []
     seen: set[str] = set()
     for aid, idx, text, refers, _ in cands:
@@ -131,8 +131,7 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
         pos += len(part)
         part_days = [d for d, _ in part]
         arts = reading(part_days)
-        cands = store.sentences_for_days(arts, part_days)
-        stored, mat = store.timeline_vectors(arts, part_days)
+        cands, stored, mat = store.timeline_material(arts, part_days)
         pools = {d: candidate_pool(cands[d], rules, stored) for d, _ in part}
         flat = [p for d, _ in part for p in pools[d]]
         missing = [i for i, p in enumerate(flat) if (p[0], p[1]) not in stored]

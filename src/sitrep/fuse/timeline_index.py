@@ -112,8 +112,8 @@ class TimelineIndex:
         return m
 
     def article_ids(self, sel: Selection, days: list[date]) -> Any:
-        """The selection's articles with timeline candidates on one of these days (all that `sentences_for_days`
-        and `timeline_vectors` read for them), as a `timeline_selection` table."""
+        """The selection's articles with timeline candidates on one of these days (all that
+        `Store.timeline_material` reads for them), as a `timeline_selection` table."""
         rows = sel.mask[self.cand_article] & np.isin(self.cand_day, [_ordinal(d) for d in days])
         nums = np.unique(self.cand_article[rows])
         return pa.table({"article_id": pa.array(self.ids[nums].tolist(), pa.string())})

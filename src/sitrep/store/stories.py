@@ -3,6 +3,7 @@ timelines read. Mixed into `Store`; all SQL for `article_vectors`, `story_member
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -11,11 +12,22 @@ import numpy as np
 import pyarrow as pa
 
 from .events import in_list
+from .schema import CLUSTERED_ROWS, TIMELINE_TABLES, rewrite_by_day
 
 
 # The actor keys a selection's `actor` names: a code prefix, a part of a name, or an identity (three parameters).
 _ACTOR_KEYS = "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?"
 DAY_CHUNK = 16  # days a query: a short IN list stays a filter in the scan (a long one becomes a join)
+# The timeline tables are rewritten in day order once the rows added since the last rewrite reach this share of the
+# table (and at least one DuckDB row group): a day's rows then sit together (see schema.TIMELINE_TABLES).
+CLUSTER_SHARE = 0.25
+CLUSTER_MIN_ROWS = 122_880
+
+
+def _by_day(table: str, columns: str, days: Sequence[date]) -> tuple[str, list[Any]]:
+    """The rows of `table` on these days, one `day = ?` branch a day: an equality is checked against each block's
+    day range before the block is read (an IN list is checked only after the rows are read)."""
+    return " UNION ALL ".join(f"SELECT {columns} FROM {table} WHERE day = ?" for _ in days), list(days)
 
 
 def _chunks_of(xs: list[Any], n: int) -> list[list[Any]]:
@@ -27,6 +39,15 @@ def _id_table(ids: Any) -> Any:
     if isinstance(ids, pa.Table):
         return ids
     return pa.table({"article_id": pa.array(list(ids), pa.string())})
+
+
+def _flat_lists(col: Any) -> list[Any]:
+    """The values of an Arrow list column, end to end, as Python values."""
+    return pa.concat_arrays([c.flatten() for c in col.chunks]).to_pylist() if col.num_chunks else []
+
+
+def _list_lengths(col: Any) -> list[int]:
+    return [n for c in col.chunks for n in c.value_lengths().to_pylist()]
 
 
 def _d(v: Any) -> date | None:
@@ -324,41 +345,6 @@ class StoryQueries:
             "FULL JOIN pubs p ON p.day = r.day WHERE coalesce(r.day, p.day) IS NOT NULL ORDER BY 1").fetchall()
         return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    def sentences_for_days(self, article_ids: Any, days: Sequence[date], lead: int = 5
-                           ) -> dict[date, list[tuple[str, int, str, bool, date | None]]]:
-        """Candidate sentences for each of these days: those with an expression resolved to it, and the first
-        `lead` sentences of articles published that day. {day: [(article id, sentence index, text, refers to the
-        day, published)]}, each list by article and sentence. Read from `timeline_candidates`, filtered by day in
-        the scan, so only the rows of these days are read (with `lead` above the five kept there, the further
-        first sentences come from the sentences and texts of the articles published those days)."""
-        sel_tbl = _id_table(article_ids)  # noqa: F841
-        out: dict[date, list[tuple[str, int, str, bool, date | None]]] = {d: [] for d in days}
-        for chunk in _chunks_of(list(days), DAY_CHUNK):
-            where, params = in_list("day", chunk)
-            for day, aid, pub, idx, refers, texts in self.con.execute(
-                    f"SELECT day, article_id, published, sentences, refers, texts FROM timeline_candidates "
-                    f"WHERE {where} AND article_id IN (SELECT article_id FROM sel_tbl) ORDER BY day, article_id",
-                    params).fetchall():
-                for i, r, t in zip(idx, refers, texts):
-                    if r or i < lead:
-                        out[day].append((aid, int(i), t, bool(r), pub))
-        if lead > 5:
-            for day in days:
-                have = {(c[0], c[1]) for c in out[day]}
-                for aid, idx, text, pub in self.con.execute(
-                        "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
-                        "a.published FROM sentences s JOIN articles a ON a.id = s.article_id WHERE a.published = ? "
-                        "AND a.id IN (SELECT article_id FROM sel_tbl) AND s.idx < ?", [day, lead]).fetchall():
-                    if (aid, idx) not in have:
-                        out[day].append((aid, int(idx), text, False, pub))
-                out[day].sort(key=lambda c: (c[0], c[1]))
-        return out
-
-    def sentences_for_day(self, article_ids: Any, day: date, lead: int = 5
-                          ) -> list[tuple[str, int, str, bool, date | None]]:
-        """Candidate sentences for one day (see `sentences_for_days`)."""
-        return self.sentences_for_days(article_ids, [day], lead)[day]
-
     def candidates_without_vectors(self, limit: int) -> list[tuple[str, date, list[int], list[str]]]:
         """Up to `limit` timeline_candidates rows with no vectors yet: (article id, day, sentence indexes, texts),
         by article. The missing keys are found on small columns, then the texts read for their range of ids."""
@@ -384,30 +370,83 @@ class StoryQueries:
             "vectors": pa.array([np.ascontiguousarray(r[3], dtype=np.float16).tobytes() for r in rows], pa.binary())})
         self.con.execute("INSERT INTO timeline_vectors SELECT article_id, day, words, vectors FROM tv_tbl")
 
-    def timeline_vectors(self, article_ids: Any, days: Sequence[date]
-                         ) -> tuple[dict[tuple[str, int], tuple[int, int]], Any]:
-        """The stored vectors of these days' candidates (of these articles): ({(article id, sentence index): (row,
-        words)}, a float32 matrix with one row per stored sentence). Filtered by day in the scan."""
+    def cluster_timeline(self, share: float = CLUSTER_SHARE, min_rows: int = CLUSTER_MIN_ROWS) -> dict[str, Any]:
+        """Rewrite `timeline_candidates` and `timeline_vectors` in day order (then article) when the rows added since
+        the last rewrite are at least `share` of the table and `min_rows`; returns what was done. One transaction
+        of its own (call it outside one), then a checkpoint; the tables' content is unchanged. The rewrite is
+        linear in the tables and comes after the table has grown by `share`, so its cost per row added stays
+        bounded as the store grows."""
+        total = self.con.execute("SELECT count(*) FROM timeline_candidates").fetchone()[0]
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'timeline_clustered_rows'").fetchone()
+        added = total - min(int(row[0]) if row else 0, total)
+        if not total or added < max(min_rows, share * total):
+            return {"clustered": False, "rows": total, "added": added}
+        t0 = time.perf_counter()
+        with self.transaction():
+            for table in TIMELINE_TABLES:
+                for sql in rewrite_by_day(table):
+                    self.con.execute(sql)
+            self.con.execute(CLUSTERED_ROWS)
+        self.con.execute("CHECKPOINT")  # the renamed tables into the file, not left to the write-ahead log
+        return {"clustered": True, "rows": total, "added": added, "seconds": round(time.perf_counter() - t0, 3)}
+
+    def timeline_material(self, article_ids: Any, days: Sequence[date], lead: int = 5
+                          ) -> tuple[dict[date, list[tuple[str, int, str, bool, date | None]]],
+                                     dict[tuple[str, int], tuple[int, int]], Any]:
+        """What a timeline reads to summarise these days from these articles: (candidates, stored, matrix).
+
+        - candidates: each day's candidate sentences (those with an expression resolved to the day, and the first
+          `lead` sentences of articles published that day) as {day: [(article id, sentence index, text, refers to
+          the day, published)]}, each list by article and sentence;
+        - stored, matrix: the candidates' stored vectors, {(article id, sentence index): (matrix row, words)} and a
+          float32 matrix, one row a stored sentence.
+
+        Two scans per chunk of days, one of `timeline_candidates` and one of `timeline_vectors`, each a branch a
+        day, read as Arrow (with `lead` above the five kept there, the further first sentences come from the
+        sentences and texts of the articles published those days)."""
         sel_tbl = _id_table(article_ids)  # noqa: F841
-        index: dict[tuple[str, int], tuple[int, int]] = {}
-        blobs = []
+        out: dict[date, list[tuple[str, int, str, bool, date | None]]] = {d: [] for d in days}
+        stored: dict[tuple[str, int], tuple[int, int]] = {}
+        blobs: list[Any] = []
         row = 0
         for chunk in _chunks_of(list(days), DAY_CHUNK):
-            vd, vp = in_list("v.day", chunk)
-            cd, cp = in_list("c.day", chunk)
-            for aid, idx, words, blob in self.con.execute(
-                    "SELECT v.article_id, c.sentences, v.words, v.vectors FROM (SELECT * FROM timeline_vectors v "
-                    f"WHERE {vd} AND v.article_id IN (SELECT article_id FROM sel_tbl)) v JOIN (SELECT article_id, day, "
-                    f"sentences FROM timeline_candidates c WHERE {cd}) c ON c.article_id = v.article_id "
-                    "AND c.day = v.day", vp + cp).fetchall():
-                for i, w in zip(idx, words):
-                    index.setdefault((aid, i), (row, w))
-                    row += 1
-                blobs.append(blob)
+            crows, cp = _by_day("timeline_candidates", "day, article_id, published, sentences, refers, texts", chunk)
+            cand = self.con.execute(f"SELECT * FROM ({crows}) WHERE article_id IN (SELECT article_id FROM sel_tbl) "
+                                    "ORDER BY day, article_id", cp).to_arrow_table()
+            sentences: dict[tuple[str, date], list[int]] = {}
+            cdays, caids, cpubs = (cand.column(c).to_pylist() for c in ("day", "article_id", "published"))
+            idx, refers, texts = (_flat_lists(cand.column(c)) for c in ("sentences", "refers", "texts"))
+            at = 0
+            for day, aid, pub, n in zip(cdays, caids, cpubs, _list_lengths(cand.column("sentences"))):
+                sentences[(aid, day)] = idx[at:at + n]
+                for i, r, t in zip(idx[at:at + n], refers[at:at + n], texts[at:at + n]):
+                    if r or i < lead:
+                        out[day].append((aid, i, t, r, pub))
+                at += n
+            vrows, vp = _by_day("timeline_vectors", "article_id, day, words, vectors", chunk)
+            vec = self.con.execute(f"SELECT * FROM ({vrows}) WHERE article_id IN (SELECT article_id FROM sel_tbl)",
+                                   vp).to_arrow_table()
+            words = _flat_lists(vec.column("words"))
+            at = 0
+            for aid, day, n in zip(vec.column("article_id").to_pylist(), vec.column("day").to_pylist(),
+                                   _list_lengths(vec.column("words"))):
+                for k, i in enumerate(sentences.get((aid, day), ())):  # (none: the row is skipped)
+                    stored.setdefault((aid, i), (row + k, words[at + k]))
+                row, at = row + n, at + n
+            blobs.extend(vec.column("vectors").to_pylist())
+        if lead > 5:
+            for day in days:
+                have = {(c[0], c[1]) for c in out[day]}
+                for aid, i, text, pub in self.con.execute(
+                        "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
+                        "a.published FROM sentences s JOIN articles a ON a.id = s.article_id WHERE a.published = ? "
+                        "AND a.id IN (SELECT article_id FROM sel_tbl) AND s.idx < ?", [day, lead]).fetchall():
+                    if (aid, i) not in have:
+                        out[day].append((aid, int(i), text, False, pub))
+                out[day].sort(key=lambda c: (c[0], c[1]))
         if not row:
-            return index, np.zeros((0, 0), dtype=np.float32)
-        mat = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(row, -1).astype(np.float32)
-        return index, mat
+            return out, stored, np.zeros((0, 0), dtype=np.float32)
+        return out, stored, np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(row, -1).astype(np.float32)
 
     def selection_events(self, article_ids: Any) -> Any:
         """The listed fused events one of these articles reports (through their links), as an Arrow table (id, day,
