@@ -42,58 +42,54 @@ def rank_dates(signals: list[tuple[date, int, int, int]], event_days: dict[date,
                   key=lambda x: (-x[1], x[0]))
 
 
-def candidate_pool(cands: list[tuple[str, int, str, bool, Any]], rules: TimelineRules,
-                   words: dict[tuple[str, int], tuple[int, int]] | None = None) -> list[tuple[str, int, str, bool]]:
-    """The sentences of one date that may summarise it: 6 to 60 words, no repeated text (`words` gives the word
-    counts the store keeps, by (article, sentence), as `Store.timeline_material` returns them)."""
-    pool = []
+def candidate_pool(cands: Any, lo: int, hi: int, rules: TimelineRules) -> tuple[list[int], list[str]]:
+    """The candidates (`TimelineCandidates` entries lo..hi, one day's) that may summarise their day: 6 to 60 words
+    (the stored count, else counted), no repeated text (whitespace and case aside). Returns their positions and
+    their texts with whitespace collapsed."""
+    words = cands.words[lo:hi]
+    keep = np.flatnonzero((words < 0) | ((words >= rules.min_words) & (words <= rules.max_words))) + lo
+    pos: list[int] = []
+    clean: list[str] = []
     seen: set[str] = set()
-    for aid, idx, text, refers, _ in cands:
-        clean = " ".join(text.split())
-        known = words.get((aid, idx)) if words else None
-        n = known[1] if known is not None else len(_WORDS.findall(clean))
-        key = clean.lower()
+    for k, w in zip(keep.tolist(), cands.words[keep].tolist()):
+        text = " ".join(cands.text[k].split())
+        n = w if w >= 0 else len(_WORDS.findall(text))
+        key = text.lower()
         if n < rules.min_words or n > rules.max_words or key in seen:
             continue
         seen.add(key)
-        pool.append((aid, idx, clean, refers))
-    return pool
+        pos.append(k)
+        clean.append(text)
+    return pos, clean
 
 
-def choose(pool: list[tuple[str, int, str, bool]], vecs: Any, k: int, rules: TimelineRules,
-           query_vec: Any = None) -> list[tuple[str, int, str]]:
-    """Up to `k` sentences of a pool (with their vectors): nearest the pool's centre (pulled toward the query),
-    sentences naming the date first, no near-repeats."""
-    if not pool:
+def choose(vecs: Any, refers: Any, articles: Any, sentences: Any, k: int, rules: TimelineRules,
+           query_vec: Any = None) -> list[int]:
+    """Up to `k` of a day's pool (its vectors, whether each names the day, its articles and sentence indexes), as
+    positions in it: nearest the pool's centre (pulled toward the query), sentences naming the day first, ties by
+    article and sentence, no near-repeats."""
+    if not len(vecs):
         return []
     centre = vecs.mean(axis=0)
     if query_vec is not None:
         centre = centre + 0.5 * query_vec
     norm = float(np.linalg.norm(centre)) or 1.0
-    score = vecs @ (centre / norm) + np.array([rules.ref_bonus if p[3] else 0.0 for p in pool])
-    order = sorted(range(len(pool)), key=lambda i: (-score[i], pool[i][0], pool[i][1]))
+    score = vecs @ (centre / norm) + np.where(refers, rules.ref_bonus, 0.0)
+    _, article_rank = np.unique(articles, return_inverse=True)
+    order = np.lexsort((sentences, article_rank, -score))
     chosen: list[int] = []
-    for i in order:
+    for i in order.tolist():
         if len(chosen) == k:
             break
         if any(float(vecs[i] @ vecs[j]) > rules.redundancy for j in chosen):
             continue
         chosen.append(i)
-    return [(pool[i][0], pool[i][1], pool[i][2]) for i in chosen]
+    return chosen
 
 
 def as_stored(vecs: Any) -> Any:
     """Vectors as the store keeps them (float16), so stored and freshly computed vectors rank alike."""
     return np.asarray(vecs, dtype=np.float16).astype(np.float32)
-
-
-def summarise(cands: list[tuple[str, int, str, bool, Any]], k: int, embed: Any, rules: TimelineRules,
-              query: str | None = None) -> list[tuple[str, int, str]]:
-    """Up to `k` sentences (article id, sentence index, text) for one date."""
-    pool = candidate_pool(cands, rules)
-    if not pool:
-        return []
-    return choose(pool, as_stored(embed([p[2] for p in pool])), k, rules, embed([query])[0] if query else None)
 
 
 def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: str | None = None,
@@ -125,31 +121,34 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
     qv = embed([query])[0] if query else None
     out = []
     pos = 0
-    chunk = max_dates + 2
+    chunk = max_dates  # a day without candidate sentences is rare: then the next few are read
     while pos < len(days) and len(out) < max_dates:
         part = days[pos:pos + chunk]
         pos += len(part)
         part_days = [d for d, _ in part]
         arts = reading(part_days)
-        cands, stored, mat = store.timeline_material(arts, part_days)
-        pools = {d: candidate_pool(cands[d], rules, stored) for d, _ in part}
-        flat = [p for d, _ in part for p in pools[d]]
-        missing = [i for i, p in enumerate(flat) if (p[0], p[1]) not in stored]
-        fresh = as_stored(embed([flat[i][2] for i in missing])) if missing else None
-        vecs = None
-        if flat:
-            vecs = np.zeros((len(flat), fresh.shape[1] if fresh is not None else mat.shape[1]), dtype=np.float32)
-            have = [(i, stored[(p[0], p[1])][0]) for i, p in enumerate(flat) if (p[0], p[1]) in stored]
-            if have:
-                vecs[[i for i, _ in have]] = mat[[r for _, r in have]]
-            if missing:
-                vecs[missing] = fresh
+        cands = store.timeline_material(arts, part_days)
+        pools = {d: candidate_pool(cands, *cands.days.get(d, (0, 0)), rules) for d in part_days}
+        members = np.asarray([k for d in part_days for k in pools[d][0]], dtype=np.int64)
+        clean = [t for d in part_days for t in pools[d][1]]
+        rows = cands.row[members]
+        missing = np.flatnonzero(rows < 0)
+        fresh = as_stored(embed([clean[i] for i in missing.tolist()])) if len(missing) else None
+        vecs = np.zeros((len(members), fresh.shape[1] if fresh is not None else cands.matrix.shape[1]), dtype=np.float32)
+        have = np.flatnonzero(rows >= 0)
+        if len(have):
+            vecs[have] = cands.matrix[rows[have]]
+        if fresh is not None:
+            vecs[missing] = fresh
         at = 0
         picked_days = []
         for day, score in part:
-            pool = pools[day]
-            picked = choose(pool, vecs[at:at + len(pool)], per_date, rules, qv) if pool else []
-            at += len(pool)
+            n = len(pools[day][0])
+            span = members[at:at + n]
+            picked = [(cands.article[span[i]], int(cands.sentence[span[i]]), clean[at + i])
+                      for i in choose(vecs[at:at + n], cands.refers[span], cands.article[span], cands.sentence[span],
+                                      per_date, rules, qv)]
+            at += n
             if not picked:
                 continue
             picked_days.append((day, score, picked))
@@ -161,5 +160,5 @@ def build_timeline(store: Any, embed: Any, *, story: str | None = None, actor: s
                         "sources": list(dict.fromkeys(p[0] for p in picked)),
                         "citations": [{"article_id": p[0], "sentence_index": p[1]} for p in picked],
                         "score": round(score, 3)})
-        chunk = max(chunk, 2 * (max_dates - len(out)))
+        chunk = 2 * (max_dates - len(out))
     return sorted(out, key=lambda e: e["date"])

@@ -49,12 +49,16 @@ class TimelineIndex:
         self.cand_article = np.asarray(cand["article"], dtype=np.int32)
         self.cand_day = np.asarray(cand["day"], dtype=np.int32)
         self.cand_refers = np.asarray(cand["refers"], dtype=np.int64)
+        self.cand_by_day = np.argsort(self.cand_day, kind="stable")  # the candidates of a day, as one slice
+        self.cand_day_sorted = self.cand_day[self.cand_by_day]
         ev = tables["events"]
         self.event_ids = np.asarray(ev["id"], dtype=object)
         self.event_day = np.asarray(ev["day"], dtype=np.int32)
         self.event_articles = np.asarray(ev["num_articles"], dtype=np.int64)
         self.event_sources = np.asarray(ev["num_sources"], dtype=np.int64)
         self.event_precise = np.asarray(ev["precise"], dtype=bool)
+        self.event_rank = np.empty(len(self.event_ids), dtype=np.int64)  # each id's place in id order
+        self.event_rank[np.argsort(self.event_ids, kind="stable")] = np.arange(len(self.event_ids))
         links = tables["links"]
         self.link_article = np.asarray(links["article"], dtype=np.int32)
         self.link_event = np.asarray(links["event"], dtype=np.int32)
@@ -64,6 +68,14 @@ class TimelineIndex:
         hi = [int(a.max()) for a in known if len(a)]
         self.first_day = min(lo) if lo else 0
         self.span = (max(hi) - self.first_day + 1) if hi else 0
+        # the candidates that refer to their day, with each day's totals over all of them: a selection's counts are
+        # summed over whichever is smaller, its articles' rows or the others' (subtracted from the totals)
+        refs = (self.cand_refers > 0) & (self.cand_day >= 0)
+        self.ref_article = self.cand_article[refs]
+        self.ref_day = (self.cand_day[refs] - self.first_day).astype(np.intp)
+        self.ref_count = self.cand_refers[refs].astype(np.float64)
+        self.ref_sents = np.bincount(self.ref_day, weights=self.ref_count, minlength=self.span)
+        self.ref_arts = np.bincount(self.ref_day, minlength=self.span).astype(np.float64)
 
     @classmethod
     def load(cls, store: Any) -> "TimelineIndex":
@@ -114,8 +126,10 @@ class TimelineIndex:
     def article_ids(self, sel: Selection, days: list[date]) -> Any:
         """The selection's articles with timeline candidates on one of these days (all that
         `Store.timeline_material` reads for them), as a `timeline_selection` table."""
-        rows = sel.mask[self.cand_article] & np.isin(self.cand_day, [_ordinal(d) for d in days])
-        nums = np.unique(self.cand_article[rows])
+        ords = np.asarray([_ordinal(d) for d in days], dtype=np.int32)
+        lo, hi = np.searchsorted(self.cand_day_sorted, ords, "left"), np.searchsorted(self.cand_day_sorted, ords, "right")
+        arts = self.cand_article[np.concatenate([self.cand_by_day[a:b] for a, b in zip(lo, hi)] or [[]]).astype(np.intp)]
+        nums = np.unique(arts[sel.mask[arts]])
         return pa.table({"article_id": pa.array(self.ids[nums].tolist(), pa.string())})
 
     def ranked_days(self, sel: Selection, events: np.ndarray, rules: Any, since: date | None = None,
@@ -123,10 +137,13 @@ class TimelineIndex:
         """As `fuse.timeline.rank_dates` over `Store.date_signals` and `Store.fused_days`, in arrays: the same scores (the same
         float operations in the same order) and the same order (score, then day), with dates made only for the
         days a timeline reads."""
-        rows = sel.mask[self.cand_article] & (self.cand_refers > 0) & (self.cand_day >= 0)
-        ref_day = self.cand_day[rows] - self.first_day
-        sents = np.bincount(ref_day, weights=self.cand_refers[rows], minlength=self.span)
-        arts = np.bincount(ref_day, minlength=self.span).astype(np.float64)
+        on = sel.mask[self.ref_article]
+        n_on = int(np.count_nonzero(on))
+        rows = np.flatnonzero(on if 2 * n_on <= len(on) else ~on)
+        sents = np.bincount(self.ref_day[rows], weights=self.ref_count[rows], minlength=self.span)
+        arts = np.bincount(self.ref_day[rows], minlength=self.span).astype(np.float64)
+        if 2 * n_on > len(on):  # counts are whole numbers, so the difference is exact
+            sents, arts = self.ref_sents - sents, self.ref_arts - arts
         pub = self.published[sel.mask]
         pubs = np.bincount(pub[pub >= 0] - self.first_day, minlength=self.span).astype(np.float64)
         ev = events[self.event_precise[events]]
@@ -154,8 +171,9 @@ class TimelineIndex:
     def fused_on_days(self, events: np.ndarray, days: list[date]) -> dict[date, list[str]]:
         """As `Store.fused_on_days`: each day's events, most sources first."""
         out: dict[date, list[str]] = {d: [] for d in days}
-        on = events[np.isin(self.event_day[events], [_ordinal(d) for d in days])]
-        for e in sorted(on.tolist(), key=lambda e: (self.event_day[e], -self.event_sources[e], self.event_ids[e])):
+        on = events[np.isin(self.event_day[events], [_ordinal(d) for d in days], kind="table")]
+        on = on[np.lexsort((self.event_rank[on], -self.event_sources[on], self.event_day[on]))]
+        for e in on.tolist():
             out[date.fromordinal(int(self.event_day[e]))].append(self.event_ids[e])
         return out
 

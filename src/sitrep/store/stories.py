@@ -3,8 +3,10 @@ timelines read. Mixed into `Store`; all SQL for `article_vectors`, `story_member
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -46,8 +48,76 @@ def _flat_lists(col: Any) -> list[Any]:
     return pa.concat_arrays([c.flatten() for c in col.chunks]).to_pylist() if col.num_chunks else []
 
 
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_numbers(col: Any) -> np.ndarray:
+    """An Arrow date32 column as days since 1970-01-01."""
+    return np.asarray(col.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _list_lengths(col: Any) -> list[int]:
     return [n for c in col.chunks for n in c.value_lengths().to_pylist()]
+
+
+@dataclass
+class TimelineCandidates:
+    """Candidate sentences of a timeline's days as columns, one entry a sentence, by day, article and sentence."""
+
+    days: dict[date, tuple[int, int]]  # each day's slice of the columns
+    article: np.ndarray  # article ids (objects)
+    sentence: np.ndarray  # sentence indexes
+    refers: np.ndarray  # the sentence names the day (else: one of its article's first five, published that day)
+    text: list[str]
+    row: np.ndarray  # the sentence's row in `matrix`, -1 when no vector is stored
+    words: np.ndarray  # the stored length in words, -1 when none is stored
+    matrix: np.ndarray  # stored vectors, float32
+
+    @classmethod
+    def from_arrow(cls, parts: list[tuple[Any, Any]]) -> "TimelineCandidates":
+        """From (timeline_candidates rows, timeline_vectors rows) pairs, each of distinct days, the candidates
+        ordered by day and article. A vectors row holds one vector and word count per sentence of its candidates
+        row, in order; a candidates row whose vectors row is missing (or of another length) has none."""
+        days: dict[date, tuple[int, int]] = {}
+        cols: dict[str, list[Any]] = {k: [] for k in ("article", "sentence", "refers", "row", "words")}
+        texts: list[str] = []
+        blobs: list[bytes] = []
+        base = at = 0  # matrix rows, sentences so far
+        for cand, vec in parts:
+            lens = np.asarray(_list_lengths(cand.column("sentences")), dtype=np.int64)
+            cdays = _day_numbers(cand.column("day"))
+            caids = cand.column("article_id").to_pylist()
+            vlens = np.asarray(_list_lengths(vec.column("words")), dtype=np.int64)
+            where = dict(zip(zip(vec.column("article_id").to_pylist(), _day_numbers(vec.column("day")).tolist()),
+                             zip((np.cumsum(vlens) - vlens).tolist(), vlens.tolist())))
+            found = [where.get(key, (-1, -1)) for key in zip(caids, cdays.tolist())]
+            starts = np.asarray([st if n == k else -1 for (st, n), k in zip(found, lens.tolist())], dtype=np.int64)
+            first = np.cumsum(lens) - lens
+            within = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(first, lens)
+            start = np.repeat(starts, lens)
+            stored = start >= 0
+            vwords = np.asarray(_flat_lists(vec.column("words")), dtype=np.int64)
+            cols["row"].append(np.where(stored, start + within + base, -1))
+            cols["words"].append(np.where(stored, vwords[np.where(stored, start + within, 0)] if len(vwords) else -1,
+                                          -1))
+            cols["article"].append(np.repeat(np.asarray(caids, dtype=object), lens))
+            cols["sentence"].append(np.asarray(_flat_lists(cand.column("sentences")), dtype=np.int64))
+            cols["refers"].append(np.asarray(_flat_lists(cand.column("refers")), dtype=bool))
+            texts.extend(_flat_lists(cand.column("texts")))
+            # the rows come by day: each day's sentences are one run
+            uniq, row_at = np.unique(cdays, return_index=True)
+            ends = np.append(row_at[1:], len(cdays))
+            for d, r0, r1 in zip(uniq.tolist(), row_at.tolist(), ends.tolist()):
+                days[_EPOCH + timedelta(days=d)] = (at + int(first[r0]), at + int(first[r1 - 1] + lens[r1 - 1]))
+            at += int(lens.sum())
+            base += int(vlens.sum())
+            blobs.extend(vec.column("vectors").to_pylist())
+        joined = {k: np.concatenate(v) if v else np.zeros(0, dtype=object if k == "article" else np.int64)
+                  for k, v in cols.items()}
+        matrix = (np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(base, -1).astype(np.float32) if base
+                  else np.zeros((0, 0), dtype=np.float32))
+        return cls(days, joined["article"], joined["sentence"], joined["refers"].astype(bool), texts, joined["row"],
+                   joined["words"], matrix)
 
 
 def _d(v: Any) -> date | None:
@@ -390,63 +460,54 @@ class StoryQueries:
         self.con.execute("CHECKPOINT")  # the renamed tables into the file, not left to the write-ahead log
         return {"clustered": True, "rows": total, "added": added, "seconds": round(time.perf_counter() - t0, 3)}
 
-    def timeline_material(self, article_ids: Any, days: Sequence[date], lead: int = 5
-                          ) -> tuple[dict[date, list[tuple[str, int, str, bool, date | None]]],
-                                     dict[tuple[str, int], tuple[int, int]], Any]:
-        """What a timeline reads to summarise these days from these articles: (candidates, stored, matrix).
+    def _beside(self, sql: str, params: list[Any], **tables: Any) -> Callable[[], Any]:
+        """Start a query (its result as Arrow) on a cursor of its own in a thread, while this connection runs
+        another (DuckDB lets go of Python's lock while it works); returns a function that waits for the result.
+        Inside a transaction the query runs here and now instead: another cursor would not see its writes."""
+        if getattr(self, "_tx", False):
+            table = self.con.execute(sql, params).to_arrow_table()
+            return lambda: table
+        cur = self.con.cursor()
+        for name, t in tables.items():
+            cur.register(name, t)
+        done: dict[str, Any] = {}
 
-        - candidates: each day's candidate sentences (those with an expression resolved to the day, and the first
-          `lead` sentences of articles published that day) as {day: [(article id, sentence index, text, refers to
-          the day, published)]}, each list by article and sentence;
-        - stored, matrix: the candidates' stored vectors, {(article id, sentence index): (matrix row, words)} and a
-          float32 matrix, one row a stored sentence.
+        def run() -> None:
+            try:
+                done["table"] = cur.execute(sql, params).to_arrow_table()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                done["error"] = exc
+            finally:
+                cur.close()
 
-        Two scans per chunk of days, one of `timeline_candidates` and one of `timeline_vectors`, each a branch a
-        day, read as Arrow (with `lead` above the five kept there, the further first sentences come from the
-        sentences and texts of the articles published those days)."""
+        thread = threading.Thread(target=run, name="sitrep-store-beside", daemon=True)
+        thread.start()
+
+        def result() -> Any:
+            thread.join()
+            if "error" in done:
+                raise done["error"]
+            return done["table"]
+        return result
+
+    def timeline_material(self, article_ids: Any, days: Sequence[date]) -> "TimelineCandidates":
+        """What a timeline reads to summarise these days from these articles: their candidate sentences (those with
+        an expression resolved to the day, and the first five of articles published that day), with their stored
+        vectors and word counts, as columns (`TimelineCandidates`).
+
+        Two scans per chunk of days, one of `timeline_candidates` and one of `timeline_vectors` (beside it, see
+        `_beside`), each a branch a day, read as Arrow."""
         sel_tbl = _id_table(article_ids)  # noqa: F841
-        out: dict[date, list[tuple[str, int, str, bool, date | None]]] = {d: [] for d in days}
-        stored: dict[tuple[str, int], tuple[int, int]] = {}
-        blobs: list[Any] = []
-        row = 0
+        parts = []
         for chunk in _chunks_of(list(days), DAY_CHUNK):
-            crows, cp = _by_day("timeline_candidates", "day, article_id, published, sentences, refers, texts", chunk)
+            vrows, vp = _by_day("timeline_vectors", "article_id, day, words, vectors", chunk)
+            vectors = self._beside(f"SELECT * FROM ({vrows}) WHERE article_id IN (SELECT article_id FROM sel_tbl)",
+                                   vp, sel_tbl=sel_tbl)
+            crows, cp = _by_day("timeline_candidates", "day, article_id, sentences, refers, texts", chunk)
             cand = self.con.execute(f"SELECT * FROM ({crows}) WHERE article_id IN (SELECT article_id FROM sel_tbl) "
                                     "ORDER BY day, article_id", cp).to_arrow_table()
-            sentences: dict[tuple[str, date], list[int]] = {}
-            cdays, caids, cpubs = (cand.column(c).to_pylist() for c in ("day", "article_id", "published"))
-            idx, refers, texts = (_flat_lists(cand.column(c)) for c in ("sentences", "refers", "texts"))
-            at = 0
-            for day, aid, pub, n in zip(cdays, caids, cpubs, _list_lengths(cand.column("sentences"))):
-                sentences[(aid, day)] = idx[at:at + n]
-                for i, r, t in zip(idx[at:at + n], refers[at:at + n], texts[at:at + n]):
-                    if r or i < lead:
-                        out[day].append((aid, i, t, r, pub))
-                at += n
-            vrows, vp = _by_day("timeline_vectors", "article_id, day, words, vectors", chunk)
-            vec = self.con.execute(f"SELECT * FROM ({vrows}) WHERE article_id IN (SELECT article_id FROM sel_tbl)",
-                                   vp).to_arrow_table()
-            words = _flat_lists(vec.column("words"))
-            at = 0
-            for aid, day, n in zip(vec.column("article_id").to_pylist(), vec.column("day").to_pylist(),
-                                   _list_lengths(vec.column("words"))):
-                for k, i in enumerate(sentences.get((aid, day), ())):  # (none: the row is skipped)
-                    stored.setdefault((aid, i), (row + k, words[at + k]))
-                row, at = row + n, at + n
-            blobs.extend(vec.column("vectors").to_pylist())
-        if lead > 5:
-            for day in days:
-                have = {(c[0], c[1]) for c in out[day]}
-                for aid, i, text, pub in self.con.execute(
-                        "SELECT s.article_id, s.idx, substr(a.text, s.start_char + 1, s.end_char - s.start_char), "
-                        "a.published FROM sentences s JOIN articles a ON a.id = s.article_id WHERE a.published = ? "
-                        "AND a.id IN (SELECT article_id FROM sel_tbl) AND s.idx < ?", [day, lead]).fetchall():
-                    if (aid, i) not in have:
-                        out[day].append((aid, int(i), text, False, pub))
-                out[day].sort(key=lambda c: (c[0], c[1]))
-        if not row:
-            return out, stored, np.zeros((0, 0), dtype=np.float32)
-        return out, stored, np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(row, -1).astype(np.float32)
+            parts.append((cand, vectors()))
+        return TimelineCandidates.from_arrow(parts)
 
     def selection_events(self, article_ids: Any) -> Any:
         """The listed fused events one of these articles reports (through their links), as an Arrow table (id, day,
