@@ -11,10 +11,14 @@ docs/plots/scale-*.png.
 Each phase (growing, fusing, querying) runs in a child process, so its peak RSS is its own (`wait4`); the parent
 holds nothing of the corpus. Queries, each repeated `--reps` times with parameters drawn (fixed seed) from the
 store as users would ask them (actors in proportion to how often events name them, date windows of 1 to 12
-weeks inside the archive, events picked at random), measured two ways:
+weeks inside the archive, events picked at random), measured three ways at each size:
 
 - `call`: the facade call on an open read-only `Sitrep`, what the CLI does after opening the store;
-- `request`: open the store read-only, call, close: what every `/api/...` request does (`sitrep.api.app`).
+- `request`: open the store read-only, call, close: what a CLI command does (without Python's start);
+
+and at the largest size also `served`, as the API server answers each `/api/...` request (`sitrep.api.app`): a
+cursor of its warm connection (`store.pool.ReadPool`) and its result cache; and `indexed`, the actor timeline
+computed every time through the server's timeline index.
 
 The queries: events by actor and date range with the total (`Sitrep.events(EventFilter(actor, since, until))`,
 `/api/events?actor=&since=&until=`), the timeline of an actor (`Sitrep.timeline(actor=...)`,
@@ -115,7 +119,9 @@ def _resume(gen: Any, story: int, article: int) -> Any:
 
 def phase_vectors(db: str) -> dict[str, Any]:
     """What the stories step of an ingest adds for timelines: vectors of each new article's candidate sentences
-    (its first sentences and those naming a day). Story linking itself is not run (see the module doc)."""
+    (its first sentences and those naming a day), then the timeline tables rewritten in day order when they have
+    grown enough since the last time (`Store.cluster_timeline`). Story linking itself is not run (see the module
+    doc)."""
     from sitrep.fuse.stories import StoryBuilder
     from sitrep.store import Store
 
@@ -125,8 +131,9 @@ def phase_vectors(db: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         n = b.update_sentence_vectors()
         secs = time.perf_counter() - t0
+        clustered = st.cluster_timeline()  # as the stories step ends: the timeline tables in day order, when due
         st.con.execute("CHECKPOINT")
-    return {"sentences": n, "seconds": secs}
+    return {"sentences": n, "seconds": secs, "clustered": clustered}
 
 
 def phase_fuse(db: str, baseline: bool, everything: bool = False) -> dict[str, Any]:
@@ -226,25 +233,38 @@ def phase_query(db: str, reps: int, seed: int) -> dict[str, Any]:
                 elif q == "timeline_actor":
                     sizes.setdefault(q, []).append(len(res))
             out[q] = {"call": _pcts(lat)}
-    # A store opened per request: without a cache ("request"), and as the API server answers ("served": with its
-    # result cache, which keeps statistics and timelines while the store's files are unchanged, so a question
-    # asked before is answered from it).
+    # A store opened per request, as a CLI command opens it ("request"), and as the API server answers
+    # ("served": a cursor of its warm connection, `store.pool.ReadPool`, with its result cache, which keeps
+    # statistics and timelines while the store's files are unchanged, so a question asked before is answered
+    # from it; a source tree from before the pool opens the store per request here).
     try:
         from sitrep.cache import ResultCache
         modes: list[tuple[str, dict[str, Any]]] = [("request", {}), ("served", {"cache": ResultCache()})]
     except ImportError:  # a source tree from before the cache (--before-src)
         modes = [("request", {})]
+    try:
+        from sitrep.store.pool import ReadPool
+    except ImportError:
+        ReadPool = None  # noqa: N806
     for label, kw in modes:
+        pool = ReadPool(db) if label == "served" and ReadPool is not None else None
         for q in QUERIES:
             if q in skipped:
                 continue
             lat = []
             for i in range(reps):
                 t0 = time.perf_counter()
-                with Sitrep(db, read_only=True, **kw) as s:
-                    calls(s, q, i)
+                if pool is None:
+                    with Sitrep(db, read_only=True, **kw) as s:
+                        calls(s, q, i)
+                else:
+                    with pool.store() as st:
+                        calls(Sitrep.over(st, **kw), q, i)
                 lat.append(time.perf_counter() - t0)
             out[q][label] = _pcts(lat)
+        if pool is not None:
+            out["served_pool"] = {"opens": pool.opens}
+            pool.close()
         if "cache" in kw:
             out["served_cache"] = {"hits": kw["cache"].hits, "misses": kw["cache"].misses}
     # A long-lived process with the server's read-side index for timelines (a ResultCache that keeps no results,
@@ -381,8 +401,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
              f"median), the archive growing in time with the store as a live feed does. Seed {meta['seed']}. One store "
              "grows through the sizes; each size's new articles are written through `insert_articles` and "
              "`put_annotations` (as the language layer writes), the full-text index rebuilt (as an ingest ends), then "
-             "fused (`Fuser.update`, timed), then the sentence vectors timelines read are computed (the part of the "
-             "stories step that timelines need; story linking is not run: at about 100 ms an article it would take "
+             "fused (`Fuser.update`, timed), then the sentence vectors timelines read are computed and, when the "
+             "timeline tables have grown by a quarter since the last time, they are rewritten in day order (the part "
+             "of the stories step that timelines need; story linking is not run: at about 100 ms an article it would take "
              "hours here, and it is not what this measures, so the story tables stay empty and the events' story join "
              "reads an empty table).",
              "", "| events (mentions) | articles | sentences | actor/place/time mentions | fused events | multi-article "
@@ -400,7 +421,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{r['events']:,} events: growing {r['rss_grow'] / 2**20:.0f}, fusion {r['rss_fuse'] / 2**20:.0f}, "
         f"sentence vectors {r['rss_vectors'] / 2**20:.0f}, queries {r['rss_query'] / 2**20:.0f}" for r in rows) + ".", "",
         "Latency in ms, p50 / p95 over " + f"{meta['reps']} draws each; `request` opens the store read-only, queries "
-        "and closes it, as every API request does; `call` is the query alone on an open store.", "",
+        "and closes it, as a CLI command does; `call` is the query alone on an open store.", "",
         "| query | " + " | ".join(f"{r['events']:,}: request" for r in rows) + " | "
         + " | ".join(f"{r['events']:,}: call" for r in rows) + " |",
         "| --- | " + " | ".join("---:" for _ in range(2 * len(rows))) + " |"]
@@ -427,7 +448,10 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     last_q = rows[-1]["queries"]
     if all("served" in last_q.get(q, {}) for q in QUERIES):
         hm = last_q.get("served_cache", {})
-        lines += ["", f"At {rows[-1]['events']:,} events, as the API server answers (a store opened per request, and "
+        opens = last_q.get("served_pool", {}).get("opens")
+        how = (f"a cursor of its warm connection, opened {opens} time{'s' if opens != 1 else ''} over all the draws"
+               if opens is not None else "a store opened per request")
+        lines += ["", f"At {rows[-1]['events']:,} events, as the API server answers ({how}, and "
                       "the server's result cache, which keeps statistics and timelines while the store's files are "
                       f"unchanged: {hm.get('hits', 0)} of {hm.get('hits', 0) + hm.get('misses', 0)} answers came from "
                       "it over these draws, the rest were computed), p50 / p95 ms:", "",
@@ -469,7 +493,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 
 def _vectors_cell(r: dict[str, Any]) -> str:
-    return f"{r['vectors_s']:.1f} ({r['vector_sentences']:,})" if r["vector_sentences"] else "not timed"
+    cell = f"{r['vectors_s']:.1f} ({r['vector_sentences']:,})" if r["vector_sentences"] else "not timed"
+    c = r.get("clustered") or {}
+    return cell + (f"; day order {c['seconds']:.1f} s ({c['rows']:,} rows)" if c.get("clustered") else "")
 
 
 def args_reps(res: dict[str, Any]) -> int:
@@ -528,6 +554,7 @@ def main() -> None:
                "largest_block": fused["largest_block"], "fusion_s": fused["seconds"],
                "new_mentions": fused["fusion"]["mentions"], "grow_s": grown["seconds"], "disk_bytes": size,
                "vectors_s": vectors["seconds"], "vector_sentences": vectors["sentences"],
+               "clustered": vectors.get("clustered"),
                "rss_grow": rss_grow, "rss_fuse": rss_fuse, "rss_vectors": rss_vectors, "rss_query": rss_query,
                "queries": queried}
         rows.append(row)

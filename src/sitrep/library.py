@@ -46,6 +46,14 @@ class Sitrep:
         self._embedder: Any = None  # loaded on first use (timelines)
         self._cache = cache
 
+    @classmethod
+    def over(cls, store: Store, *, cache: ResultCache | None = None) -> "Sitrep":
+        """A `Sitrep` over a store opened elsewhere (such as a cursor of the API server's warm connection,
+        `store.pool.ReadPool`); closing it closes that store."""
+        self = cls.__new__(cls)
+        self.store, self._embedder, self._cache = store, None, cache
+        return self
+
     def close(self) -> None:
         self.store.close()
 

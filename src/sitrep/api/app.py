@@ -1,16 +1,17 @@
 """The JSON API: a thin FastAPI shell over the `Sitrep` facade, reading the store only.
 
-Every request opens the database read-only for as long as it runs and closes it, so an ingest can take the file
-between requests; while a writer holds it, requests wait up to `lock_wait` seconds and then answer 503 with
-`Retry-After` (JSON, never a stack trace). Lists page with `limit` (1 to 500) and `offset` and answer
+Requests read through one warm read-only connection (`store.pool.ReadPool`: a cursor each), which the server lets
+go as soon as a sitrep writer (an ingest) asks for the file, and after a minute without requests; while a writer
+waits for the file or holds it, requests answer 503 with `Retry-After` (JSON, never a stack trace), waiting up to
+`lock_wait` seconds for the file first. Lists page with `limit` (1 to 500) and `offset` and answer
 `{"items", "total", "limit", "offset"}`; items use the export shapes (event.schema.json for events).
 """
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +27,7 @@ from ..cache import ResultCache
 from ..library import Sitrep
 from ..store import EventFilter, StoreError
 from ..store.db import Ambiguous, NotFound
+from ..store.pool import ReadPool
 
 log = logging.getLogger("sitrep.api")
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -50,11 +52,18 @@ def _page(items: list[Any], total: int, limit: int, offset: int) -> dict[str, An
 
 def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> FastAPI:
     """The application for one database file; `token` (when given) is required as a bearer token."""
+    pool = ReadPool(db, lock_wait=lock_wait)  # one warm connection, let go when a sitrep writer asks for the file
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
     app = FastAPI(title="sitrep", version=_version(), docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json",
+                  openapi_url="/api/openapi.json", lifespan=lifespan,
                   description="Events, stories, timelines and briefs from the sitrep store (read-only).")
     cache = ResultCache()  # statistics and timelines, while the store's files are unchanged
-    app.state.cache = cache
+    app.state.cache, app.state.pool = cache, pool
     from ..web.pages import add_pages
     add_pages(app)  # first: its /static/geo mount must come before the /static one
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -62,20 +71,19 @@ def create_app(db: str, *, token: str | None = None, lock_wait: float = 3.0) -> 
     @contextmanager
     def store() -> Iterator[Sitrep]:
         try:
-            s = Sitrep(db, read_only=True, lock_timeout=lock_wait, cache=cache)
-        except StoreError as exc:
+            with pool.store() as st:
+                s = Sitrep.over(st, cache=cache)
+                try:
+                    yield s
+                except (NotFound, Ambiguous) as exc:
+                    raise ApiError(404, str(exc)) from exc
+                except StoreError as exc:
+                    raise ApiError(404 if str(exc).startswith("no ") else 400, str(exc)) from exc
+        except StoreError as exc:  # opening: the file is missing, newer, or held by a writer
             if "in use" in str(exc):
                 raise ApiError(503, "the database is being written by another sitrep process; retry shortly",
                                {"Retry-After": "2"}) from exc
             raise ApiError(503, str(exc)) from exc
-        try:
-            yield s
-        except (NotFound, Ambiguous) as exc:
-            raise ApiError(404, str(exc)) from exc
-        except StoreError as exc:
-            raise ApiError(404 if str(exc).startswith("no ") else 400, str(exc)) from exc
-        finally:
-            s.close()
 
     @app.middleware("http")
     async def bearer(request: Request, call_next: Any) -> Any:

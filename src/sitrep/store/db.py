@@ -64,25 +64,23 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     """One open DuckDB database. Use as a context manager; writers hold the file exclusively."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
-                 lock_timeout: float = 0.0) -> None:
+                 lock_timeout: float = 0.0, share: "Store | None" = None) -> None:
+        """Open the database at `path`, waiting up to `lock_timeout` seconds while another process holds it. With
+        `share` (an open read-only store of the same file), a cursor of its connection instead: no file is
+        opened, and the database's cache is shared (the API server's warm connection, `store.pool`)."""
         self.path = str(path or default_db_path())
         self.read_only = read_only
+        if share is not None:
+            if not (read_only and share.read_only):
+                raise StoreError("only read-only stores share a connection")
+            self.con = share.con.cursor()
+            self._loaded = share._loaded  # extensions load once per database, not per cursor
+            self.con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX}")
+            return
         if read_only and not Path(self.path).exists():
             raise StoreError(f"no sitrep database at {self.path} (run `sitrep ingest` first, or pass --db)")
-        deadline = time.monotonic() + lock_timeout
-        while True:
-            try:
-                self.con = duckdb.connect(self.path, read_only=read_only, config={"autoload_known_extensions": False,
-                                                                                 "autoinstall_known_extensions": False})
-                break
-            except duckdb.IOException as exc:
-                if "lock" in str(exc).lower() and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                    continue
-                if "lock" in str(exc).lower():
-                    raise StoreError(f"the database {self.path} is in use by another sitrep process") from exc
-                raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self._fts_loaded = False
+        self.con = self._connect(read_only, lock_timeout)
+        self._loaded: dict[str, bool] = {"fts": False}
         # Look up a few thousand rows of a large table through its index (ids IN a list of bound values) rather
         # than scanning it: DuckDB's default switches to a scan above 2,048 rows or 0.1% of the table.
         self.con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX}")
@@ -92,6 +90,32 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
             self._check_version()
         else:
             self.migrate()
+
+    def _connect(self, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+        """The connection, retried while another process holds the file. A writer that finds the file held by a
+        sitrep server's warm connection (`store.pool`) says it is waiting, and waits at least
+        `pool.SERVER_LETS_GO` seconds for the server to let go."""
+        from . import pool
+
+        deadline = time.monotonic() + lock_timeout
+        waiting = None
+        try:
+            while True:
+                try:
+                    return duckdb.connect(self.path, read_only=read_only, config={
+                        "autoload_known_extensions": False, "autoinstall_known_extensions": False})
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+                    if waiting is None and not read_only and pool.served(self.path):
+                        waiting = pool.want_write(self.path)
+                        deadline = max(deadline, time.monotonic() + pool.SERVER_LETS_GO)
+                    if time.monotonic() >= deadline:
+                        raise StoreError(f"the database {self.path} is in use by another sitrep process") from exc
+                    time.sleep(0.1 if waiting else 0.2)
+        finally:
+            if waiting is not None:
+                waiting.unlink(missing_ok=True)
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -340,9 +364,9 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         """Load the full-text search extension into this connection. Readers load it on their first full-text
         query (`_has_fts`), not when they open: checking the extension's signature takes about 60 ms, more than
         most queries, and the API opens the store for every request."""
-        if not self._fts_loaded:
+        if not self._loaded["fts"]:
             self.con.execute(f"LOAD '{_fts_extension()}'")  # a path we computed, not user input
-            self._fts_loaded = True
+            self._loaded["fts"] = True
 
     def _has_fts(self) -> bool:
         """Whether the full-text index exists (loading the extension that queries it when it does)."""
