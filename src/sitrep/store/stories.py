@@ -21,9 +21,10 @@ from .schema import CLUSTERED_ROWS, TIMELINE_TABLES, rewrite_by_day
 _ACTOR_KEYS = "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?"
 DAY_CHUNK = 16  # days a query: a short IN list stays a filter in the scan (a long one becomes a join)
 # The timeline tables are rewritten in day order once the rows added since the last rewrite reach this share of the
-# table (and at least one DuckDB row group): a day's rows then sit together (see schema.TIMELINE_TABLES).
+# table (and at least 16,384 rows: smaller tables are read whole anyway): a day's rows then sit together (see
+# schema.TIMELINE_TABLES).
 CLUSTER_SHARE = 0.25
-CLUSTER_MIN_ROWS = 122_880
+CLUSTER_MIN_ROWS = 16_384
 
 
 def _by_day(table: str, columns: str, days: Sequence[date]) -> tuple[str, list[Any]]:
