@@ -106,7 +106,7 @@ def test_a_killed_worker_costs_a_retry_not_the_run(tmp_path):
     import json
 
     corpus = tmp_path / "corpus"
-    _corpus(corpus, 160)
+    _corpus(corpus, 400)  # long enough that the kill, 6 s after both workers start, finds batches in flight
     db = tmp_path / "w.duckdb"
     proc = subprocess.Popen([sys.executable, "-m", "sitrep.cli", "ingest", str(corpus), "--db", str(db),
                              "--workers", "2", "--json", "--no-progress"], cwd=ROOT,
@@ -133,4 +133,4 @@ def test_a_killed_worker_costs_a_retry_not_the_run(tmp_path):
     total, annotated, distinct = con.execute(
         "SELECT (SELECT count(*) FROM articles WHERE skip_reason IS NULL), count(*), count(DISTINCT article_id) "
         "FROM annotated").fetchone()
-    assert total == 160 and annotated == distinct == total
+    assert total == 400 and annotated == distinct == total
