@@ -19,7 +19,7 @@ from .schema import CLUSTERED_ROWS, TIMELINE_TABLES, rewrite_by_day
 
 # The actor keys a selection's `actor` names: a code prefix, a part of a name, or an identity (three parameters).
 _ACTOR_KEYS = "SELECT key FROM actor_names WHERE starts_with(code, ?) OR contains(name, ?) OR actor_id = ?"
-DAY_CHUNK = 16  # days a query: a short IN list stays a filter in the scan (a long one becomes a join)
+DAY_CHUNK = 16  # days a query (`_by_day`: a scan a day, all in one UNION ALL)
 # The timeline tables are rewritten in day order once the rows added since the last rewrite reach this share of the
 # table (and at least 16,384 rows: smaller tables are read whole anyway): a day's rows then sit together (see
 # schema.TIMELINE_TABLES).
