@@ -184,17 +184,20 @@ class Ingestor:
         try:
             store.begin()
             batch: list[Item | Built] = []
+            # the language layer's workers start as soon as a transaction holds an item not stored yet, so they
+            # load their models while that transaction is built
+            new = session.start if session is not None else None
             try:
                 for item in items:
                     batch.append(item)
                     if len(batch) >= self.batch_size:
-                        self._batch(batch, report)
+                        self._batch(batch, report, new)
                         batch = []
                         store.commit()
                         if session is not None:
                             session.feed()
                         store.begin()
-                self._batch(batch, report)
+                self._batch(batch, report, new)
                 store.commit()
             except BaseException:
                 store.rollback()
@@ -215,15 +218,18 @@ class Ingestor:
         store.finish_run(report.run_id, {k: v for k, v in report.to_dict().items() if k not in ("rejects", "new_ids")})
         return report
 
-    def _batch(self, items: list[Item | Built], report: IngestReport) -> None:
+    def _batch(self, items: list[Item | Built], report: IngestReport, new: Callable[[], None] | None = None) -> None:
         """Store one transaction's items, in order: first every item is checked against the stored items and its
         article built; then the stored articles its articles may duplicate are looked up for the whole batch (three
-        queries); then each article is stored or linked as a duplicate, in order, and the batch written in bulk."""
+        queries); then each article is stored or linked as a duplicate, in order, and the batch written in bulk.
+        `new` is called once the batch is known to hold an item not stored before, before any is built."""
         if not items:
             return
         keys = [None if isinstance(it, (Reject, Skipped)) else
                 (it.source, it.locator, it.raw_hash if isinstance(it, Built) else raw_hash(it)) for it in items]
         stored = self.store.items_seen([k for k in keys if k is not None])
+        if new is not None and any(k is not None and k not in stored for k in keys):
+            new()
         here: set[tuple[str, str, str]] = set()  # items of this batch going on to be stored
         todo: list[tuple[Article, str, str | None, Any]] = []
         for item, key in zip(items, keys):

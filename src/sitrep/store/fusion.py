@@ -60,18 +60,25 @@ class FusionQueries:
             f"JOIN articles a ON a.id = e.article_id WHERE {where} ORDER BY e.id", params).fetchall()
         return [(json.loads(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
-    def _links_with_records(self, where: str, params: list[Any], extra: str) -> list[tuple[Any, ...]]:
-        """Links matching `where` with their mention records: the links first (small columns, through an index),
-        then the records by mention id, so the records of other mentions are never read."""
-        links = self.con.execute(f"SELECT l.mention_id, {extra} FROM event_links l WHERE {where}", params).fetchall()
+    def _links_with_records(self, column: str, values: Sequence[str], extra: str) -> list[tuple[Any, ...]]:
+        """Links whose `column` is one of `values`, with their mention records: the links first (small columns),
+        then the records by mention id, then the articles' outlet and date by article id, so the records of other
+        mentions and the other articles are never read. The links and the articles are found by a semi-join on the
+        values (`IN (SELECT unnest(?))`): at a million events an `IN (?, ?, ...)` list read 0.5 s of links where
+        the semi-join reads 0.05, and joining the records with the articles cost five times the two lookups."""
+        links = self.con.execute(f"SELECT l.mention_id, {extra} FROM event_links l "
+                                 f"WHERE l.{column} IN (SELECT unnest(?::VARCHAR[]))",
+                                 [list(dict.fromkeys(values))]).fetchall()
         if not links:
             return []
         extra_of = {r[0]: r[1:] for r in links}
         w, p = in_list("e.id", list(extra_of))
-        rows = self.con.execute(
-            "SELECT e.id, e.record, e.article_id, a.outlet, a.published FROM events e "
-            f"JOIN articles a ON a.id = e.article_id WHERE {w} ORDER BY e.id", p).fetchall()
-        return [(json.loads(r[1]), r[2], r[3], r[4], *extra_of[r[0]]) for r in rows]
+        rows = self.con.execute(f"SELECT e.id, e.record, e.article_id FROM events e WHERE {w} ORDER BY e.id",
+                                p).fetchall()
+        art = {a: (outlet, pub) for a, outlet, pub in self.con.execute(
+            "SELECT id, outlet, published FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted({r[2] for r in rows})]).fetchall()}
+        return [(json.loads(r[1]), r[2], *art[r[2]], *extra_of[r[0]]) for r in rows if r[2] in art]
 
     def block_members(self, blocks: Sequence[str]) -> list[tuple[dict[str, Any], str, str | None, date | None,
                                                                   str, str]]:
@@ -79,8 +86,7 @@ class FusionQueries:
         kept when they were fused: the blocks whose mentions changed are rebuilt before), plus the block."""
         if not blocks:
             return []
-        where, params = in_list("l.block", list(dict.fromkeys(blocks)))
-        return self._links_with_records(where, params, "l.fingerprint, l.block")
+        return self._links_with_records("block", blocks, "l.fingerprint, l.block")
 
     def fusion_candidate_mentions(self, keys: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
         """(mention id, fused event id, block) of the fused mentions that may report the same event as one of these
@@ -104,14 +110,16 @@ class FusionQueries:
         """The mentions of these fused events as `block_members` gives them, plus the event and the merge reason."""
         if not event_ids:
             return []
-        where, params = in_list("l.event_id", list(dict.fromkeys(event_ids)))
-        return self._links_with_records(where, params, "l.fingerprint, l.block, l.event_id, l.reason")
+        return self._links_with_records("event_id", event_ids, "l.fingerprint, l.block, l.event_id, l.reason")
 
     def rename_fusion_blocks(self, renames: dict[str, str]) -> None:
         """Blocks merged into a larger one take its id (their events and links are otherwise unchanged)."""
-        for old, new in sorted(renames.items()):
-            for table in ("fused_events", "event_links"):
-                self.con.execute(f"UPDATE {table} SET block = ? WHERE block = ?", [new, old])
+        if not renames:
+            return
+        ren_tbl = pa.table({"old": pa.array(sorted(renames), pa.string()),  # noqa: F841
+                            "new": pa.array([renames[k] for k in sorted(renames)], pa.string())})
+        for table in ("fused_events", "event_links"):  # one statement a table: a statement a rename scanned it each time
+            self.con.execute(f"UPDATE {table} SET block = r.new FROM ren_tbl r WHERE {table}.block = r.old")
 
     def drop_fused_events(self, event_ids: Sequence[str]) -> None:
         """Remove these fused events and their links (inside the caller's transaction)."""
