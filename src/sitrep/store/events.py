@@ -54,6 +54,13 @@ def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join('?' * len(vals))})", vals
 
 
+def in_values(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    """`column IN (SELECT unnest(?))` with the (string) values bound as one list: a semi-join on a hash of the
+    values. Where DuckDB does not answer an `in_list` through the column's index it checks the list row by row;
+    at a million events this read fusion's links by event id in 0.05 s against 0.5 s (`FusionQueries`)."""
+    return f"{column} IN (SELECT unnest(?::VARCHAR[]))", [list(dict.fromkeys(values))]
+
+
 def _day(value: str | None) -> date | None:
     if not value:
         return None
