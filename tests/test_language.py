@@ -231,6 +231,25 @@ def test_user_actor_file_and_clear_errors(tmp_path: Path) -> None:
     assert r.returncode == 1 and "not installed" in r.stderr.decode()
 
 
+def test_last_articles_go_out_longest_first(tmp_path: Path) -> None:
+    """The articles left when ingest ends reading are handed to the workers longest first (ties in order)."""
+    from sitrep.nlp.layer import LanguageLayer
+    from sitrep.store import Store
+
+    db = tmp_path / "plain.duckdb"
+    assert run_cli("ingest", str(ROOT / "examples" / "corpus"), "--no-nlp", db=db).returncode in (0, 3)
+    with Store(db) as st:
+        session = LanguageLayer(st, LanguageConfig(workers=2)).session()
+        ids = session._waiting()
+        texts = {i: t for i, t, _ in st.texts_for(ids)}
+        assert len(ids) > 10 and st.text_lengths(ids) == {i: len(t) for i, t in texts.items()}
+        order = session.longest_first(ids)
+        assert sorted(order) == sorted(ids)
+        assert [len(texts[i]) for i in order] == sorted((len(t) for t in texts.values()), reverse=True)
+        assert order != ids  # the corpus is not already in that order
+        assert session.longest_first(ids[:1]) == ids[:1]
+
+
 def test_resume_after_kill_during_language_layer(tmp_path: Path) -> None:
     corpus = ROOT / "examples" / "corpus"
     ref = tmp_path / "ref.duckdb"

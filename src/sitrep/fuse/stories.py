@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,16 @@ class Embedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.model.embed(texts, norm=True), dtype=np.float32)
+
+
+def preload_embedder() -> Future[Embedder]:
+    """Start loading the `Embedder` in a thread (wordllama's import and weights, about half a second) for a caller
+    that will need it after other work, such as an ingest while its language layer runs in worker processes."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="sitrep-embedder")
+    try:
+        return pool.submit(Embedder)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def story_id(article_ids: list[str]) -> str:
@@ -75,15 +86,19 @@ class StoryBuilder:
     """Adds new articles to the store's stories, merging stories an article links; rebuilds stories that lost
     articles. Each batch is one transaction."""
 
-    def __init__(self, store: Any, rules: StoryRules | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, store: Any, rules: StoryRules | None = None,
+                 embedder: Embedder | Future[Embedder] | None = None) -> None:
         self.store = store
         self.rules = rules or StoryRules()
         self._embedder = embedder
 
     @property
     def embedder(self) -> Embedder:
+        """The embedder given (waiting for it when it is still loading), else one loaded now."""
         if self._embedder is None:
             self._embedder = Embedder()
+        elif isinstance(self._embedder, Future):
+            self._embedder = self._embedder.result()
         return self._embedder
 
     def update(self, batch: int = 256) -> dict[str, Any]:

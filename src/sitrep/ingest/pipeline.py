@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..fuse import refresh
+from ..fuse.stories import preload_embedder
 from ..model import Article, Document, Reject
 from ..nlp.layer import LanguageConfig, LanguageLayer, LanguageReport
 from ..nlp.layer import Progress as LanguageProgress
@@ -185,8 +187,16 @@ class Ingestor:
             store.begin()
             batch: list[Item | Built] = []
             # the language layer's workers start as soon as a transaction holds an item not stored yet, so they
-            # load their models while that transaction is built
-            new = session.start if session is not None else None
+            # load their models while that transaction is built; the stories' embedder loads then too, in a thread
+            embedder: Future[Any] | None = None
+
+            def new() -> None:
+                nonlocal embedder
+                if session is not None:
+                    session.start()
+                if embedder is None and layer is not None:
+                    embedder = preload_embedder()
+
             try:
                 for item in items:
                     batch.append(item)
@@ -210,7 +220,8 @@ class Ingestor:
                 lang = annotate(layer, report.run_id) if annotate is not None else session.finish()  # type: ignore[union-attr]
                 report.language = lang.to_dict()
                 # then fused events and stories, for this run's articles and any a killed run left unfused
-                report.language.update(refresh(store, events=self.language.events))  # type: ignore[union-attr]
+                report.language.update(refresh(store, events=self.language.events,  # type: ignore[union-attr]
+                                               embedder=embedder))
         finally:
             if session is not None:
                 session.close()

@@ -230,6 +230,7 @@ class Session:
                 report.seconds = time.perf_counter() - self.t0
                 return report
             self._start(workers)
+        waiting = self.longest_first(waiting)
         try:
             while waiting or self.inflight:
                 self._submit(waiting, full_only=False)
@@ -239,6 +240,12 @@ class Session:
             self._stop()
         report.seconds = time.perf_counter() - self.t0
         return report
+
+    def longest_first(self, ids: list[str]) -> list[str]:
+        """The articles to hand out last, longest text first (ties in their order), so that the workers end on
+        short ones and finish together: one long page left for the end would keep one worker busy alone."""
+        lengths = self.store.text_lengths(ids) if len(ids) > 1 else {}
+        return sorted(ids, key=lambda i: -lengths.get(i, 0))
 
     # -- one process ----------------------------------------------------------------------------------------
     def _in_process(self, ids: list[str]) -> None:

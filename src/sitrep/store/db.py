@@ -70,6 +70,8 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
         opened, and the database's cache is shared (the API server's warm connection, `store.pool`)."""
         self.path = str(path or default_db_path())
         self.read_only = read_only
+        self._tx = False  # an explicit transaction is open (begin .. commit / rollback)
+        self._fts_marked = False  # the open transaction has flagged the full-text index stale
         if share is not None:
             if not (read_only and share.read_only):
                 raise StoreError("only read-only stores share a connection")
@@ -148,7 +150,7 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     def rollback(self) -> None:
         """Roll back the open transaction; nothing when none is open (a failure between a commit and the next
         begin keeps its own error)."""
-        if getattr(self, "_tx", False):
+        if self._tx:
             self.con.execute("ROLLBACK")
         self._tx, self._fts_marked = False, False
 
@@ -346,10 +348,10 @@ class Store(LanguageQueries, EventQueries, FusionQueries, StoryQueries):
     # it is stale, so a run killed before the rebuild is caught up by the next one.
     def mark_fts_dirty(self) -> None:
         """Flag the full-text index as stale, in the caller's transaction (once per explicit transaction)."""
-        if getattr(self, "_fts_marked", False):
+        if self._fts_marked:
             return
         self.con.execute("INSERT INTO meta VALUES ('fts_dirty', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
-        self._fts_marked = getattr(self, "_tx", False)
+        self._fts_marked = self._tx
 
     def fts_dirty(self) -> bool:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'fts_dirty'").fetchone()

@@ -138,6 +138,7 @@ def _rows_and_matrix(tbl: Any) -> tuple[list[tuple[str, date | None, list[str], 
 
 class StoryQueries:
     con: Any
+    _tx: bool  # set by Store: an explicit transaction is open
     _has_fts: Any
 
     # -- building ------------------------------------------------------------------------------------
@@ -465,7 +466,7 @@ class StoryQueries:
         """Start a query (its result as Arrow) on a cursor of its own in a thread, while this connection runs
         another (DuckDB lets go of Python's lock while it works); returns a function that waits for the result.
         Inside a transaction the query runs here and now instead: another cursor would not see its writes."""
-        if getattr(self, "_tx", False):
+        if self._tx:
             table = self.con.execute(sql, params).to_arrow_table()
             return lambda: table
         cur = self.con.cursor()
