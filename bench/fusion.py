@@ -111,8 +111,8 @@ def main() -> None:
     lines += ["", f"All {tot['articles']} articles: fusion {1000 * tot['fusion_s'] / tot['articles']:.0f} ms an article "
               f"({1000 * tot['fusion_s'] / max(1, tot['mentions']):.1f} ms a mention), stories "
               f"{1000 * tot['stories_s'] / tot['articles']:.0f} ms an article; together {100 * ratio:.1f}% of the "
-              "language layer's time for the same articles (the wordllama model load, about 2 s once a run, "
-              "is not counted)."]
+              "language layer's time for the same articles (loading wordllama, its import and weights, about half a "
+              "second once a run, is not counted)."]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
