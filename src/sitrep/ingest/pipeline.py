@@ -187,16 +187,10 @@ class Ingestor:
             store.begin()
             batch: list[Item | Built] = []
             # the language layer's workers start as soon as a transaction holds an item not stored yet, so they
-            # load their models while that transaction is built; the stories' embedder loads then too, in a thread
+            # load their models while that transaction is built
+            new = session.start if session is not None else None
+            # the stories' embedder loads in a thread once a new article is stored, while the layer runs
             embedder: Future[Any] | None = None
-
-            def new() -> None:
-                nonlocal embedder
-                if session is not None:
-                    session.start()
-                if embedder is None and layer is not None:
-                    embedder = preload_embedder()
-
             try:
                 for item in items:
                     batch.append(item)
@@ -204,6 +198,8 @@ class Ingestor:
                         self._batch(batch, report, new)
                         batch = []
                         store.commit()
+                        if embedder is None and layer is not None and report.new:
+                            embedder = preload_embedder()
                         if session is not None:
                             session.feed()
                         store.begin()
